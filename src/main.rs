@@ -1,0 +1,2 @@
+//! The `fetch-headers` command: parses arguments and wires the layers.
+fn main() {}
