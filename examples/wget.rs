@@ -45,7 +45,10 @@ async fn wget(target: String) {
     loop {
         match reader.readline().await {
             Ok(line) if line == b"\r\n" || line == b"\n" || line.is_empty() => break,
-            Ok(line) => println!("{host} header > {}", String::from_utf8_lossy(&line).trim_end()),
+            Ok(line) => println!(
+                "{host} header > {}",
+                String::from_utf8_lossy(&line).trim_end()
+            ),
             Err(e) => return println!("{target} error > {e}"),
         }
     }
@@ -55,7 +58,9 @@ async fn wget(target: String) {
 fn main() -> std::io::Result<()> {
     let mut hosts: Vec<String> = std::env::args().skip(1).collect();
     if hosts.is_empty() {
-        hosts = ["www.sina.com.cn", "www.sohu.com", "www.163.com"].map(String::from).to_vec();
+        hosts = ["www.sina.com.cn", "www.sohu.com", "www.163.com"]
+            .map(String::from)
+            .to_vec();
     }
     let runtime = Runtime::new()?;
     runtime.block_on(join_all(hosts.into_iter().map(wget)));

@@ -26,7 +26,10 @@ use crate::net::{self, ConnectError, Family, Resolver, TcpStream};
 /// An IP literal is used directly; a name is resolved on the shared
 /// resolver's worker threads ([`Resolver::global`]), and its addresses are
 /// tried in turn. `TCP_NODELAY` is set, as asyncio does.
-pub async fn open_connection(host: &str, port: u16) -> Result<(StreamReader, StreamWriter), ConnectError> {
+pub async fn open_connection(
+    host: &str,
+    port: u16,
+) -> Result<(StreamReader, StreamWriter), ConnectError> {
     let stream = net::connect(Resolver::global(), host, port, Family::Any).await?;
     // Best effort, as in asyncio: a socket that refuses the option still works.
     let _ = stream.set_nodelay(true);

@@ -46,11 +46,24 @@ impl fmt::Display for ReadError {
             ReadError::IncompleteRead {
                 partial,
                 expected: Some(n),
-            } => write!(f, "{} bytes read on a total of {n} expected bytes", partial.len()),
-            ReadError::IncompleteRead { partial, expected: None } => {
-                write!(f, "{} bytes read on a total of undefined expected bytes", partial.len())
+            } => write!(
+                f,
+                "{} bytes read on a total of {n} expected bytes",
+                partial.len()
+            ),
+            ReadError::IncompleteRead {
+                partial,
+                expected: None,
+            } => {
+                write!(
+                    f,
+                    "{} bytes read on a total of undefined expected bytes",
+                    partial.len()
+                )
             }
-            ReadError::EmptySeparator => f.write_str("Separator should be at least one-byte string"),
+            ReadError::EmptySeparator => {
+                f.write_str("Separator should be at least one-byte string")
+            }
             ReadError::Io(e) => e.fmt(f),
         }
     }
@@ -103,7 +116,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() == 1 {
         return haystack.iter().position(|&b| b == needle[0]);
     }
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 impl StreamReader {

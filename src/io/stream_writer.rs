@@ -44,7 +44,9 @@ impl State {
     }
 
     fn lost_error(&self) -> Option<io::Error> {
-        self.lost.as_ref().map(|(kind, message)| io::Error::new(*kind, message.clone()))
+        self.lost
+            .as_ref()
+            .map(|(kind, message)| io::Error::new(*kind, message.clone()))
     }
 
     fn lose(&mut self, error: &io::Error) {
@@ -157,7 +159,10 @@ impl StreamWriter {
         poll_fn(|cx| {
             let mut state = self.state.borrow_mut();
             if state.lost.is_some() {
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionReset, "Connection lost")));
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "Connection lost",
+                )));
             }
             let limit = if waiting { state.low } else { state.high };
             if state.pending.len() <= limit {

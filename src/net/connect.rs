@@ -67,7 +67,10 @@ impl fmt::Display for ConnectError {
                 addr,
                 source,
                 attempts,
-            } => write!(f, "all {attempts} addresses failed; the last, {addr}: {source}"),
+            } => write!(
+                f,
+                "all {attempts} addresses failed; the last, {addr}: {source}"
+            ),
         }
     }
 }
@@ -86,7 +89,12 @@ impl std::error::Error for ConnectError {
 /// each of its addresses in turn until one answers, as `asyncio.open_connection`
 /// does without happy eyeballs. Wrap it in [`crate::runtime::timeout`] to
 /// bound the whole attempt.
-pub async fn connect(resolver: &Resolver, host: &str, port: u16, family: Family) -> Result<TcpStream, ConnectError> {
+pub async fn connect(
+    resolver: &Resolver,
+    host: &str,
+    port: u16,
+    family: Family,
+) -> Result<TcpStream, ConnectError> {
     let ips = resolver.lookup(host).await.map_err(ConnectError::Dns)?;
     let mut last = None;
     let mut attempts = 0;

@@ -80,7 +80,9 @@ impl fmt::Debug for Resolver {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The data under these locks stays consistent even if a holder panicked.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Resolver {
@@ -157,10 +159,13 @@ impl Resolver {
             // Every worker is gone (they only exit when the sender drops, so
             // this is unreachable in practice); answer instead of hanging.
             drop(jobs);
-            self.finish(host, Err(DnsError {
-                host: host.to_owned(),
-                message: "resolver workers are not running".into(),
-            }));
+            self.finish(
+                host,
+                Err(DnsError {
+                    host: host.to_owned(),
+                    message: "resolver workers are not running".into(),
+                }),
+            );
         }
     }
 
@@ -207,7 +212,9 @@ fn worker(receiver: &Mutex<Receiver<String>>, shared: &std::sync::Weak<Shared>) 
             Err(_) => return, // the resolver is gone
         };
         let answer = resolve(&host);
-        let Some(shared) = shared.upgrade() else { return };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
         shared.lookups.fetch_add(1, Ordering::Relaxed);
         log::debug!("dns {host}: {answer:?}");
         finish(&shared, &host, answer);

@@ -33,7 +33,8 @@ impl TcpListener {
 
     /// Waits for and accepts the next connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = poll_fn(|cx| self.source.poll_io(Direction::Read, cx, |l| l.accept())).await?;
+        let (stream, peer) =
+            poll_fn(|cx| self.source.poll_io(Direction::Read, cx, |l| l.accept())).await?;
         Ok((TcpStream::from_mio(stream)?, peer))
     }
 

@@ -78,7 +78,9 @@ impl TcpStream {
 
     /// The poll form of [`TcpStream::read`], for hand-written futures.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let result = self.source.poll_io(Direction::Read, cx, |mut s| s.read(buf));
+        let result = self
+            .source
+            .poll_io(Direction::Read, cx, |mut s| s.read(buf));
         if let Poll::Ready(Ok(n)) = result {
             Counters::add(&self.source.core().counters.bytes_read, n as u64);
         }
@@ -93,7 +95,9 @@ impl TcpStream {
 
     /// The poll form of [`TcpStream::write`].
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let result = self.source.poll_io(Direction::Write, cx, |mut s| s.write(buf));
+        let result = self
+            .source
+            .poll_io(Direction::Write, cx, |mut s| s.write(buf));
         if let Poll::Ready(Ok(n)) = result {
             Counters::add(&self.source.core().counters.bytes_written, n as u64);
         }

@@ -58,7 +58,9 @@ impl Core {
     /// Queues a task woken on the loop thread.
     pub(crate) fn push_local(&self, key: Key) {
         self.executor.run_queue.borrow_mut().push_back(key);
-        self.counters.wakes_local.set(self.counters.wakes_local.get() + 1);
+        self.counters
+            .wakes_local
+            .set(self.counters.wakes_local.get() + 1);
     }
 
     /// Moves the keys woken by other threads onto the run queue.
@@ -68,7 +70,9 @@ impl Core {
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
         };
         let counters = &self.counters;
-        counters.wakes_remote.set(counters.wakes_remote.get() + keys.len() as u64);
+        counters
+            .wakes_remote
+            .set(counters.wakes_remote.get() + keys.len() as u64);
         self.executor.run_queue.borrow_mut().extend(keys);
     }
 
@@ -103,7 +107,9 @@ impl Core {
             key
         };
         self.executor.run_queue.borrow_mut().push_back(key);
-        self.counters.tasks_spawned.set(self.counters.tasks_spawned.get() + 1);
+        self.counters
+            .tasks_spawned
+            .set(self.counters.tasks_spawned.get() + 1);
         log::trace!("spawn task {}", key.index);
         JoinHandle::new(key, self.clone(), state)
     }
@@ -124,7 +130,9 @@ impl Core {
             }
         };
         self.executor.budget.set(OPS_PER_POLL);
-        self.counters.tasks_polled.set(self.counters.tasks_polled.get() + 1);
+        self.counters
+            .tasks_polled
+            .set(self.counters.tasks_polled.get() + 1);
         let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
 
         let mut tasks = self.executor.tasks.borrow_mut();
@@ -141,7 +149,9 @@ impl Core {
         let removed = tasks.remove(key);
         drop(tasks);
         if finished {
-            self.counters.tasks_completed.set(self.counters.tasks_completed.get() + 1);
+            self.counters
+                .tasks_completed
+                .set(self.counters.tasks_completed.get() + 1);
         }
         // Destructors run with the slab released: they may touch the runtime.
         drop(future);
@@ -171,7 +181,9 @@ impl Core {
     pub(crate) fn poll_budget(&self, cx: &mut Context<'_>) -> bool {
         let left = self.executor.budget.get();
         if left == 0 {
-            self.counters.budget_exhausted.set(self.counters.budget_exhausted.get() + 1);
+            self.counters
+                .budget_exhausted
+                .set(self.counters.budget_exhausted.get() + 1);
             cx.waker().wake_by_ref();
             return false;
         }

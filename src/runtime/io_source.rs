@@ -71,7 +71,12 @@ impl<S: Source> IoSource<S> {
             return Poll::Pending;
         }
         loop {
-            if self.core.reactor.poll_ready(self.key, direction, cx).is_pending() {
+            if self
+                .core
+                .reactor
+                .poll_ready(self.key, direction, cx)
+                .is_pending()
+            {
                 return Poll::Pending;
             }
             match op(&self.io) {

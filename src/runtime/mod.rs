@@ -51,9 +51,9 @@ pub(crate) use io_source::IoSource;
 pub(crate) use reactor::Direction;
 pub(crate) use stats::Counters;
 
+use context::Core;
 use executor::{Executor, MAX_TASKS_PER_TURN};
 use reactor::{Reactor, WAKE_TOKEN};
-use context::Core;
 use task::{Remote, MAIN};
 
 /// How many readiness events one `epoll_wait` may return.
@@ -125,7 +125,9 @@ impl Runtime {
                     break;
                 };
                 if key == MAIN {
-                    main_waker.queued.store(false, std::sync::atomic::Ordering::Release);
+                    main_waker
+                        .queued
+                        .store(false, std::sync::atomic::Ordering::Release);
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }
@@ -133,7 +135,11 @@ impl Runtime {
                     core.run_task(key);
                 }
             }
-            log::trace!("turn: ran {} of {} queued tasks", queued.min(MAX_TASKS_PER_TURN), queued);
+            log::trace!(
+                "turn: ran {} of {} queued tasks",
+                queued.min(MAX_TASKS_PER_TURN),
+                queued
+            );
 
             // 2. Poll for I/O. Block only if there is nothing to run.
             let poll_timeout = if !core.executor.run_queue.borrow().is_empty() {
@@ -152,7 +158,9 @@ impl Runtime {
             if poll_timeout != Some(Duration::ZERO) {
                 let counters = &core.counters;
                 Counters::add(&counters.polls_blocking, 1);
-                counters.blocked.set(counters.blocked.get() + before.elapsed());
+                counters
+                    .blocked
+                    .set(counters.blocked.get() + before.elapsed());
             }
             let counters = &core.counters;
             Counters::add(&counters.events, outcome.events as u64);
@@ -165,7 +173,9 @@ impl Runtime {
             }
 
             // 3. Fire the timers that are due.
-            core.timers.borrow_mut().take_expired(Instant::now(), &mut expired);
+            core.timers
+                .borrow_mut()
+                .take_expired(Instant::now(), &mut expired);
             if !expired.is_empty() {
                 log::trace!("timers: {} fired", expired.len());
                 Counters::add(&counters.timers_fired, expired.len() as u64);

@@ -126,9 +126,9 @@ impl Reactor {
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<Key> {
         let key = self.sources.borrow_mut().insert(ScheduledIo::default());
         let token = Token(key.to_usize());
-        if let Err(e) = self
-            .registry
-            .register(source, token, Interest::READABLE | Interest::WRITABLE)
+        if let Err(e) =
+            self.registry
+                .register(source, token, Interest::READABLE | Interest::WRITABLE)
         {
             self.sources.borrow_mut().remove(key);
             return Err(e);
@@ -149,7 +149,12 @@ impl Reactor {
     /// Stores the waker for `direction`, then reports whether the socket is
     /// ready in that direction. Storing first and checking second means an
     /// event can never fall between the check and the store.
-    pub(crate) fn poll_ready(&self, key: Key, direction: Direction, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_ready(
+        &self,
+        key: Key,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
         let mut sources = self.sources.borrow_mut();
         let Some(io) = sources.get_mut(key) else {
             // Deregistered under us: report ready so the syscall returns the error.
@@ -278,14 +283,20 @@ mod tests {
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
         reactor.clear_readiness(new_key, Direction::Read);
-        assert!(reactor.poll_ready(new_key, Direction::Read, &mut cx).is_pending());
+        assert!(reactor
+            .poll_ready(new_key, Direction::Read, &mut cx)
+            .is_pending());
 
         assert!(!reactor.dispatch(old_key, READABLE), "stale event refused");
         assert_eq!(counter.0.load(Ordering::SeqCst), 0);
-        assert!(reactor.poll_ready(new_key, Direction::Read, &mut cx).is_pending());
+        assert!(reactor
+            .poll_ready(new_key, Direction::Read, &mut cx)
+            .is_pending());
 
         assert!(reactor.dispatch(new_key, READABLE));
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
-        assert!(reactor.poll_ready(new_key, Direction::Read, &mut cx).is_ready());
+        assert!(reactor
+            .poll_ready(new_key, Direction::Read, &mut cx)
+            .is_ready());
     }
 }

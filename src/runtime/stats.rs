@@ -85,6 +85,7 @@ impl Counters {
     }
 
     pub(crate) fn connection_closed(&self) {
-        self.connections_open.set(self.connections_open.get().saturating_sub(1));
+        self.connections_open
+            .set(self.connections_open.get().saturating_sub(1));
     }
 }

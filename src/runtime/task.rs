@@ -144,7 +144,8 @@ impl<F: Future> Future for Cell<F> {
             Poll::Ready(output) => output,
             Poll::Pending => return Poll::Pending,
         };
-        let previous = std::mem::replace(&mut *self.state.borrow_mut(), JoinState::Finished(output));
+        let previous =
+            std::mem::replace(&mut *self.state.borrow_mut(), JoinState::Finished(output));
         if let JoinState::Running(Some(waker)) = previous {
             waker.wake();
         }

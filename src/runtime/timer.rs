@@ -90,7 +90,9 @@ impl Sleep {
         if let Some((core, key)) = self.entry.take() {
             let removed = core.timers.borrow_mut().pending.remove(&key);
             if removed.is_some() {
-                core.counters.timers_cancelled.set(core.counters.timers_cancelled.get() + 1);
+                core.counters
+                    .timers_cancelled
+                    .set(core.counters.timers_cancelled.get() + 1);
             }
         }
     }
@@ -124,8 +126,13 @@ impl Future for Sleep {
             }
             None => {
                 let core = context::current();
-                let key = core.timers.borrow_mut().insert(deadline, cx.waker().clone());
-                core.counters.timers_set.set(core.counters.timers_set.get() + 1);
+                let key = core
+                    .timers
+                    .borrow_mut()
+                    .insert(deadline, cx.waker().clone());
+                core.counters
+                    .timers_set
+                    .set(core.counters.timers_set.get() + 1);
                 self.entry = Some((core, key));
             }
         }
@@ -142,7 +149,10 @@ impl Drop for Sleep {
 /// Completes after `duration`: `await asyncio.sleep(seconds)`.
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
-    sleep_until(now.checked_add(duration).unwrap_or(now + Duration::from_secs(86_400 * 365)))
+    sleep_until(
+        now.checked_add(duration)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365)),
+    )
 }
 
 /// Completes at `deadline` (at once if it has passed).
