@@ -28,7 +28,10 @@ fn invalid_modes_are_rejected_with_python_messages() {
     let one = "must have exactly one of create/read/write/append mode";
     assert_eq!(open_error("rw").1, one);
     assert_eq!(open_error("wa").1, one);
-    assert_eq!(open_error("tb").1, "can't have text and binary mode at once");
+    assert_eq!(
+        open_error("tb").1,
+        "can't have text and binary mode at once"
+    );
     assert_eq!(open_error("U").1, "invalid mode: 'U'");
     assert_eq!(open_error("rU").1, "invalid mode: 'rU'");
     assert_eq!(open_error("z").1, "invalid mode: 'z'");
@@ -41,13 +44,19 @@ fn read_mode_needs_the_file_and_refuses_writes() {
     let missing = dir.path().join("missing.txt");
     let err = files::open(&missing, "r").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    let expected = format!("[Errno 2] No such file or directory: '{}'", missing.display());
+    let expected = format!(
+        "[Errno 2] No such file or directory: '{}'",
+        missing.display()
+    );
     assert_eq!(err.to_string(), expected);
 
     let path = dir.path().join("a.txt");
     fs::write(&path, "x").unwrap();
     let err = text(&path, "r").write("y").unwrap_err();
-    assert_eq!((err.kind(), err.message()), (ErrorKind::Unsupported, "not writable"));
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Unsupported, "not writable")
+    );
 }
 
 #[test]
@@ -75,7 +84,10 @@ fn append_mode_always_writes_at_the_end() {
     f.seek(0, Whence::Start).unwrap();
     f.write("app2\n").unwrap();
     let err = f.read(None).unwrap_err();
-    assert_eq!((err.kind(), err.message()), (ErrorKind::Unsupported, "not readable"));
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Unsupported, "not readable")
+    );
     drop(f);
     assert_eq!(fs::read(&path).unwrap(), b"new\napp1\napp2\n");
 
@@ -134,10 +146,19 @@ fn binary_mode_counts_bytes_and_splits_only_on_lf() {
         .encoding("utf-8")
         .open(&path, "rb")
         .unwrap_err();
-    assert_eq!(err.message(), "binary mode doesn't take an encoding argument");
-    let err = OpenOptions::new().errors("ignore").open(&path, "rb").unwrap_err();
+    assert_eq!(
+        err.message(),
+        "binary mode doesn't take an encoding argument"
+    );
+    let err = OpenOptions::new()
+        .errors("ignore")
+        .open(&path, "rb")
+        .unwrap_err();
     assert_eq!(err.message(), "binary mode doesn't take an errors argument");
-    let err = OpenOptions::new().newline("").open(&path, "rb").unwrap_err();
+    let err = OpenOptions::new()
+        .newline("")
+        .open(&path, "rb")
+        .unwrap_err();
     assert_eq!(err.message(), "binary mode doesn't take a newline argument");
 }
 
@@ -172,7 +193,12 @@ fn universal_newlines_translate_and_record() {
     assert_eq!(lines, ["one\n", "two\n", "three\n", "four"]);
     assert_eq!(text(&path, "r").readlines(None).unwrap(), lines);
 
-    let mut raw = OpenOptions::new().newline("").open(&path, "r").unwrap().text().unwrap();
+    let mut raw = OpenOptions::new()
+        .newline("")
+        .open(&path, "r")
+        .unwrap()
+        .text()
+        .unwrap();
     let lines = raw.readlines(None).unwrap();
     assert_eq!(lines, ["one\r\n", "two\r", "three\n", "four"]);
 }
@@ -183,11 +209,19 @@ fn writes_leave_lf_alone_unless_asked() {
     let path = dir.path().join("w.txt");
     text(&path, "w").write("a\nb\n").unwrap();
     assert_eq!(fs::read(&path).unwrap(), b"a\nb\n");
-    let mut f = OpenOptions::new().newline("\r\n").open(&path, "w").unwrap().text().unwrap();
+    let mut f = OpenOptions::new()
+        .newline("\r\n")
+        .open(&path, "w")
+        .unwrap()
+        .text()
+        .unwrap();
     assert_eq!(f.write("a\nb\n").unwrap(), 4);
     drop(f);
     assert_eq!(fs::read(&path).unwrap(), b"a\r\nb\r\n");
-    let err = OpenOptions::new().newline("x").open(&path, "r").unwrap_err();
+    let err = OpenOptions::new()
+        .newline("x")
+        .open(&path, "r")
+        .unwrap_err();
     assert_eq!(err.message(), "illegal newline value: x");
 }
 
@@ -205,7 +239,10 @@ fn readline_keeps_lf_and_returns_empty_at_eof() {
     f.readline(None).unwrap();
     assert_eq!(f.readline(Some(2)).unwrap(), "th");
     assert_eq!(f.readline(None).unwrap(), "ree\n");
-    assert_eq!(text(&path, "r").readlines(Some(5)).unwrap(), ["one\n", "two\n"]);
+    assert_eq!(
+        text(&path, "r").readlines(Some(5)).unwrap(),
+        ["one\n", "two\n"]
+    );
 
     let empty = dir.path().join("empty.txt");
     fs::write(&empty, "").unwrap();
@@ -224,7 +261,11 @@ fn text_read_counts_characters_and_tell_round_trips() {
     assert_eq!(f.read(Some(5)).unwrap(), "llo\nw");
     f.seek(mid as i64, Whence::Start).unwrap();
     assert_eq!(f.read(None).unwrap(), "llo\nwörld\n");
-    assert_eq!(f.tell().unwrap(), 14, "between lines tell() is the byte offset");
+    assert_eq!(
+        f.tell().unwrap(),
+        14,
+        "between lines tell() is the byte offset"
+    );
     let err = f.seek(1, Whence::Current).unwrap_err();
     assert_eq!(err.message(), "can't do nonzero cur-relative seeks");
     let err = f.seek(1, Whence::End).unwrap_err();
@@ -271,7 +312,13 @@ fn one_call_helpers() {
     let path = dir.path().join("h.txt");
     assert_eq!(files::write(&path, "héllo\n").unwrap(), 6);
     assert_eq!(files::append(&path, "more\n").unwrap(), 5);
-    assert_eq!(files::read_to_string(&path, "utf-8").unwrap(), "héllo\nmore\n");
+    assert_eq!(
+        files::read_to_string(&path, "utf-8").unwrap(),
+        "héllo\nmore\n"
+    );
     let err = files::read_to_string(&path, "klingon").unwrap_err();
-    assert_eq!((err.kind(), err.message()), (ErrorKind::UnknownName, "unknown encoding: klingon"));
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::UnknownName, "unknown encoding: klingon")
+    );
 }
