@@ -135,6 +135,7 @@ fn fmt_write_and_types() {
     // StringIO.write(b'x') is a TypeError in Python; here `write` takes &str,
     // so the mistake does not compile. fmt::Write works like print(file=).
     let mut s = StringIO::default();
-    write!(s, "{}-{}", 1, "two").unwrap();
+    let word = "two";
+    write!(s, "{}-{word}", 1).unwrap();
     assert_eq!(s.getvalue().unwrap(), "1-two");
 }

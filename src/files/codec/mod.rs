@@ -8,27 +8,7 @@
 //! for every engine, so `strict`, `ignore`, `replace` and `backslashreplace`
 //! behave identically across encodings.
 //!
-//! # How close to Python
-//!
-//! - `utf-8`, `utf-8-sig`, `latin-1`, `ascii` and `gbk` (with `cp936` and
-//!   `gb2312`) match CPython 3.11, including which bytes form one error and
-//!   the wording of the messages. For `gbk` this means CPython's table, not
-//!   WHATWG's: see the `gbk` engine's docs. Use `gb18030` to read 0x80 as
-//!   `€` and four-byte sequences.
-//! - Every other name is looked up among the WHATWG labels of `encoding_rs`
-//!   (`gb18030`, `big5`, `shift_jis`, `euc-jp`, `euc-kr`, `windows-1252`,
-//!   `koi8-r`, ...), and uses the WHATWG tables, which differ from Python's
-//!   codecs in places: `big5` includes HKSCS, `euc-kr` is UHC (`cp949`),
-//!   `gb18030` reads 0x80 as `€`, `windows-1252` maps 0x81. Errors in these
-//!   multi-byte codecs are reported on the lead byte only, as CPython's CJK
-//!   codecs do.
-//! - Encodings that are not ASCII-compatible (`utf-16`, `iso-2022-jp`) are
-//!   refused: the line-oriented text layer relies on `\n` and `\r` being
-//!   single bytes that never occur inside a character.
-//! - Error positions count from the start of the bytes or text given to one
-//!   decode/encode call; for files that is the start of the file (CPython
-//!   counts from the start of its 8 KiB read chunk, which is the same for
-//!   small files).
+//! See [`Encoding`] for how closely each encoding follows CPython.
 
 mod gbk;
 
@@ -80,6 +60,30 @@ impl FromStr for Errors {
 }
 
 /// A text encoding chosen by its Python name.
+///
+/// # How close to Python
+///
+/// - `utf-8`, `utf-8-sig`, `latin-1`, `ascii` and `gbk` (with `cp936` and
+///   `gb2312`) match CPython 3.11, including which bytes form one error and
+///   the wording of the messages. For `gbk` this means CPython's table, not
+///   WHATWG's: 0x80, GB18030 four-byte sequences, the GB18030 two-byte
+///   additions (`A2E3` = `€`, ...) and the user-defined areas are errors, and
+///   `tests/files_python_diff.rs` checks every two-byte code against
+///   CPython. Use `gb18030` to accept them.
+/// - Every other name is looked up among the WHATWG labels of `encoding_rs`
+///   (`gb18030`, `big5`, `shift_jis`, `euc-jp`, `euc-kr`, `windows-1252`,
+///   `koi8-r`, ...), and uses the WHATWG tables, which differ from Python's
+///   codecs in places: `big5` includes HKSCS, `euc-kr` is UHC (`cp949`),
+///   `gb18030` reads 0x80 as `€`, `windows-1252` maps 0x81. Errors in these
+///   multi-byte codecs are reported on the lead byte only, as CPython's CJK
+///   codecs do.
+/// - Encodings that are not ASCII-compatible (`utf-16`, `iso-2022-jp`) are
+///   refused: the line-oriented text layer relies on `\n` and `\r` being
+///   single bytes that never occur inside a character.
+/// - Error positions count from the start of the bytes or text given to one
+///   decode/encode call; for files that is the start of the file (CPython
+///   counts from the start of its 8 KiB read chunk, which is the same for
+///   small files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encoding {
     name: &'static str,
