@@ -1,2 +1,386 @@
 //! The `fetch-headers` command: parses arguments and wires the layers.
-fn main() {}
+//!
+//! Exit status: 0 when every target answered with a response head, 1 when
+//! any target failed, 2 for a usage error.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use fetch_headers::fetch::input::{self, Source};
+use fetch_headers::fetch::{self, output, Config, Outcome, Sink};
+use fetch_headers::files::Encoding;
+use fetch_headers::http::{Method, Version};
+use fetch_headers::net::Family;
+use fetch_headers::runtime::channel::{self, Receiver, Sender};
+use fetch_headers::runtime::Runtime;
+
+const EXAMPLES: &str = "\
+Examples:
+  fetch-headers www.sina.com.cn www.sohu.com
+  fetch-headers -i hosts.txt -c 1000 --json > out.jsonl
+  cat hosts.txt | fetch-headers -i - --head --timeout 5s
+  fetch-headers -H 'Accept: text/html' --http1.1 http://example.com:8080/status
+
+Targets: host, host:port, 1.2.3.4, [::1]:8080, http://host[:port][/path].
+Internationalised names (中文.com) are sent to DNS and in Host as punycode.
+
+Output: one line per head line, `TARGET header > LINE`, or one line per
+failure, `TARGET error > KIND: MESSAGE`, where KIND is one of bad-target,
+dns, refused, unreachable, connect-timeout, read-timeout, timeout, reset,
+closed (EOF before the head ended), protocol (not HTTP), too-large,
+unsupported, local. Control characters and invalid UTF-8 from servers are
+shown escaped (\\x1b, \\xff).
+
+Exit status: 0 every target answered, 1 some failed, 2 usage error.
+Logging: RUST_LOG=fetch_headers=debug shows each connection's phases.";
+
+/// Fetch the HTTP response heads of many hosts at once.
+#[derive(Parser, Debug)]
+#[command(name = "fetch-headers", version, about, after_help = EXAMPLES)]
+struct Args {
+    /// Targets to fetch (also read from --input).
+    targets: Vec<String>,
+
+    /// Read targets from FILE, one per line (`-` for stdin); blank lines and
+    /// `#` comments are skipped. Streamed, so any size works.
+    #[arg(short, long, value_name = "FILE")]
+    input: Vec<String>,
+
+    /// Encoding of the --input files (utf-8, gbk, gb18030, big5, shift_jis,
+    /// euc-kr, latin-1, ...). A UTF-8 byte-order mark is honoured.
+    #[arg(long, value_name = "ENC", default_value = "utf-8")]
+    input_encoding: String,
+
+    /// Fetches in flight at once.
+    #[arg(short, long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+
+    /// Limit on DNS + TCP connect per target (e.g. 500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+
+    /// Limit on each wait for data from the server.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    read_timeout: Duration,
+
+    /// Limit on the whole fetch of one target.
+    #[arg(short = 'm', long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    max_time: Duration,
+
+    /// Set all three timeouts at once (connect, read and max time).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Send HEAD instead of GET.
+    #[arg(short = 'I', long)]
+    head: bool,
+
+    /// Extra request header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+
+    /// The User-Agent to send (empty: none).
+    #[arg(short = 'A', long, value_name = "UA")]
+    user_agent: Option<String>,
+
+    /// Request PATH on every target instead of its own path.
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+
+    /// Send HTTP/1.1 (with `Connection: close`) instead of HTTP/1.0.
+    #[arg(long = "http1.1")]
+    http11: bool,
+
+    /// Use IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    ipv4: bool,
+
+    /// Use IPv6 addresses only.
+    #[arg(short = '6')]
+    ipv6: bool,
+
+    /// Write JSON Lines: one object per target.
+    #[arg(long)]
+    json: bool,
+
+    /// Print each head line as it arrives (lines of different hosts interleave).
+    #[arg(long, conflicts_with = "json")]
+    live: bool,
+
+    /// Also print `wget TARGET...` as each fetch starts.
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Write results to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// With --output, append to FILE instead of truncating it.
+    #[arg(long, requires = "output")]
+    append: bool,
+
+    /// No summary or progress on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// DNS resolver threads.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    dns_workers: u32,
+}
+
+/// `500ms`, `2s`, `1.5s`, `1m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 500ms, 2s, 1m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in '{text}' (use ms, s or m)"
+            ))
+        }
+    };
+    if !(seconds > 0.0 && seconds < 1e9) {
+        return Err(format!("'{text}' must be above zero"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `Name: value`.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not a header; write it as 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("'{text}' has an empty header name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// Text for the writer thread, with how many outcomes it carries.
+struct Chunk {
+    text: String,
+    ok: u64,
+    failed: u64,
+}
+
+/// Formats events on the loop thread and queues them for the writer thread.
+struct CliSink {
+    json: bool,
+    verbose: bool,
+    live: bool,
+    tx: Sender<Chunk>,
+}
+
+impl CliSink {
+    fn push(&self, text: String, ok: u64, failed: u64) {
+        // The writer thread only goes away when it failed to write; the
+        // error is reported there.
+        let _ = self.tx.push(Chunk { text, ok, failed });
+    }
+}
+
+impl Sink for CliSink {
+    fn started(&self, target: &str) {
+        if self.verbose && !self.json {
+            self.push(
+                format!(
+                    "wget {}...\n",
+                    fetch_headers::http::escape_line(target.as_bytes())
+                ),
+                0,
+                0,
+            );
+        }
+    }
+
+    fn line(&self, target: &str, line: &[u8]) {
+        let mut text = String::new();
+        output::text_line(&mut text, target, line);
+        self.push(text, 0, 0);
+    }
+
+    fn finished(&self, outcome: Outcome) {
+        let mut text = String::new();
+        if self.json {
+            output::json(&mut text, &outcome);
+        } else if !(self.live && outcome.result.is_ok()) {
+            // (With --live a head's lines were printed as they came.)
+            output::text(&mut text, &outcome);
+        }
+        let ok = outcome.result.is_ok() as u64;
+        self.push(text, ok, 1 - ok);
+    }
+
+    async fn ready(&self) {
+        self.tx.room().await;
+    }
+}
+
+/// The writer thread: writes chunks as they come, flushes when idle, and
+/// shows a progress line on a terminal.
+fn spawn_writer(
+    rx: Receiver<Chunk>,
+    mut out: Box<dyn Write + Send>,
+    progress: bool,
+) -> thread::JoinHandle<io::Result<()>> {
+    thread::spawn(move || {
+        let started = Instant::now();
+        let mut last_progress = started;
+        let (mut ok, mut failed) = (0u64, 0u64);
+        while let Some(chunk) = rx.recv_blocking() {
+            out.write_all(chunk.text.as_bytes())?;
+            ok += chunk.ok;
+            failed += chunk.failed;
+            if rx.is_empty() {
+                out.flush()?;
+            }
+            if progress && last_progress.elapsed() >= Duration::from_millis(250) {
+                last_progress = Instant::now();
+                let rate = (ok + failed) as f64 / started.elapsed().as_secs_f64();
+                eprint!(
+                    "\r\x1b[K{} done: {ok} ok, {failed} failed, {rate:.0} hosts/s",
+                    ok + failed
+                );
+            }
+        }
+        if progress {
+            eprint!("\r\x1b[K");
+        }
+        out.flush()
+    })
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("fetch-headers: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the fetch; `Err` is a usage or setup problem (exit status 2).
+fn run(args: Args) -> Result<ExitCode, String> {
+    if args.targets.is_empty() && args.input.is_empty() {
+        return Err(
+            "no targets: give hosts as arguments or a file with -i FILE (see --help)".into(),
+        );
+    }
+    let encoding =
+        Encoding::from_name(&args.input_encoding).map_err(|e| format!("--input-encoding: {e}"))?;
+    let mut sources = vec![Source::Args(args.targets.clone())];
+    for name in &args.input {
+        let reader: Box<dyn io::Read + Send> = if name == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(
+                File::open(name).map_err(|e| format!("cannot read targets from '{name}': {e}"))?,
+            )
+        };
+        sources.push(Source::Reader(reader));
+    }
+    let out: Box<dyn Write + Send> = match &args.output {
+        None => Box::new(io::stdout()),
+        Some(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(args.append)
+                .truncate(!args.append)
+                .open(path)
+                .map_err(|e| format!("cannot write to '{}': {e}", path.display()))?;
+            Box::new(file)
+        }
+    };
+
+    let mut config = Config {
+        concurrency: args.concurrency as usize,
+        connect_timeout: args.timeout.unwrap_or(args.connect_timeout),
+        read_timeout: args.timeout.unwrap_or(args.read_timeout),
+        max_time: args.timeout.unwrap_or(args.max_time),
+        method: if args.head { Method::Head } else { Method::Get },
+        path: args.path.clone(),
+        headers: args.headers.clone(),
+        version: if args.http11 {
+            Version::Http11
+        } else {
+            Version::Http10
+        },
+        family: match (args.ipv4, args.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        },
+        dns_workers: args.dns_workers as usize,
+        live: args.live,
+        ..Config::default()
+    };
+    if let Some(agent) = &args.user_agent {
+        config.user_agent = agent.clone();
+    }
+    let budget = fetch::raise_fd_limit();
+    if config.concurrency > budget.max_concurrency() {
+        eprintln!(
+            "fetch-headers: the open-file limit is {} (hard limit reached), so concurrency is lowered from {} to {}",
+            budget.soft,
+            config.concurrency,
+            budget.max_concurrency()
+        );
+        config.concurrency = budget.max_concurrency();
+    }
+
+    let targets = input::spawn_reader(sources, encoding)
+        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    let (tx, rx) = channel::channel(256);
+    let progress = !args.quiet && io::stderr().is_terminal();
+    let writer = spawn_writer(rx, out, progress);
+    let runtime = Runtime::new().map_err(|e| format!("cannot create the event loop: {e}"))?;
+    let sink = Rc::new(CliSink {
+        json: args.json,
+        verbose: args.verbose,
+        live: args.live,
+        tx,
+    });
+    let summary = runtime.block_on(fetch::run(config, targets, sink.clone()));
+    drop(sink); // closes the channel: the writer finishes
+    drop(runtime);
+    match writer.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Ok(Err(e)) => eprintln!("fetch-headers: writing results failed: {e}"),
+        Err(_) => eprintln!("fetch-headers: the output thread crashed"),
+    }
+    if !args.quiet {
+        eprintln!("{summary}");
+    }
+    Ok(if summary.failures() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -8,6 +8,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::thread;
 
+use crate::files::{Encoding, Errors};
 use crate::runtime::channel::{self, Receiver};
 
 /// Where targets are read from.
@@ -37,41 +38,47 @@ pub const MAX_LINE: usize = 8 * 1024;
 /// Starts a thread that reads `sources` in order and sends each target:
 /// trimmed lines, without blank lines and `#` comments. Read errors and
 /// invalid UTF-8 are logged and sent on as (bad) targets, so the run says
-/// which line was wrong.
-pub fn spawn_reader(sources: Vec<Source>) -> io::Result<Receiver<String>> {
+/// which line was wrong. File lines are decoded from `encoding`; bytes that
+/// do not decode are kept as `\xNN` escapes, which then fail as bad targets
+/// naming the bytes.
+pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<Receiver<String>> {
     let (tx, rx) = channel::channel(QUEUE);
-    thread::Builder::new().name("fetch-headers-input".into()).spawn(move || {
-        for source in sources {
-            match source {
-                Source::Args(targets) => {
-                    for target in targets {
-                        if tx.send_blocking(target).is_err() {
-                            return;
-                        }
-                    }
-                }
-                Source::Reader(reader) => {
-                    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-                    let mut line = Vec::new();
-                    loop {
-                        line.clear();
-                        match read_line(&mut reader, &mut line) {
-                            Ok(0) => break,
-                            Ok(_) => {}
-                            Err(e) => {
-                                log::error!("reading targets: {e}");
-                                break;
+    thread::Builder::new()
+        .name("fetch-headers-input".into())
+        .spawn(move || {
+            for source in sources {
+                match source {
+                    Source::Args(targets) => {
+                        for target in targets {
+                            if tx.send_blocking(target).is_err() {
+                                return;
                             }
                         }
-                        let Some(target) = target_of(&line) else { continue };
-                        if tx.send_blocking(target).is_err() {
-                            return;
+                    }
+                    Source::Reader(reader) => {
+                        let mut reader = BufReader::with_capacity(64 * 1024, reader);
+                        let mut line = Vec::new();
+                        loop {
+                            line.clear();
+                            match read_line(&mut reader, &mut line) {
+                                Ok(0) => break,
+                                Ok(_) => {}
+                                Err(e) => {
+                                    log::error!("reading targets: {e}");
+                                    break;
+                                }
+                            }
+                            let Some(target) = target_of(&line, &encoding) else {
+                                continue;
+                            };
+                            if tx.send_blocking(target).is_err() {
+                                return;
+                            }
                         }
                     }
                 }
             }
-        }
-    })?;
+        })?;
     Ok(rx)
 }
 
@@ -97,9 +104,13 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize>
     }
 }
 
-/// The target on a line, if any: trimmed; blank and `#` lines skipped.
-fn target_of(line: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(line);
+/// The target on a line, if any: decoded, trimmed (with a UTF-8 BOM);
+/// blank and `#` lines skipped.
+fn target_of(line: &[u8], encoding: &Encoding) -> Option<String> {
+    // Decoding never fails with backslashreplace.
+    let text = encoding
+        .decode(line, Errors::BackslashReplace)
+        .unwrap_or_default();
     let text = text.trim_start_matches('\u{feff}').trim();
     if text.is_empty() || text.starts_with('#') {
         return None;

@@ -44,7 +44,9 @@ pub(crate) async fn fetch(shared: &Shared, input: String, sink: &impl Sink) -> O
     let mut url = None;
     let result = match parse_target(&input) {
         Err(TargetError::Bad(message)) => Err(FetchError::new(ErrorKind::BadTarget, message)),
-        Err(TargetError::Unsupported(message)) => Err(FetchError::new(ErrorKind::Unsupported, message)),
+        Err(TargetError::Unsupported(message)) => {
+            Err(FetchError::new(ErrorKind::Unsupported, message))
+        }
         Ok(target) => {
             url = Some(target.url());
             let max_time = shared.config.max_time;
@@ -93,7 +95,11 @@ async fn fetch_target(
         None => {
             return Err(FetchError::new(
                 ErrorKind::Dns,
-                format!("resolving '{}' took over {}", target.host, human(config.connect_timeout)),
+                format!(
+                    "resolving '{}' took over {}",
+                    target.host,
+                    human(config.connect_timeout)
+                ),
             ))
         }
     };
@@ -119,34 +125,53 @@ async fn fetch_target(
             }
             Some(Err(e)) => {
                 log::debug!("{input}: connect {addr}: {e}");
-                last_error = Some(FetchError::new(ErrorKind::of_io(&e), format!("connect to {addr}: {e}")));
+                last_error = Some(FetchError::new(
+                    ErrorKind::of_io(&e),
+                    format!("connect to {addr}: {e}"),
+                ));
             }
             None => {
                 return Err(FetchError::new(
                     ErrorKind::ConnectTimeout,
-                    format!("no connection to {addr} within {}", human(config.connect_timeout)),
+                    format!(
+                        "no connection to {addr} within {}",
+                        human(config.connect_timeout)
+                    ),
                 ))
             }
         }
     }
     let Some(stream) = stream else {
         return Err(last_error.unwrap_or_else(|| {
-            FetchError::new(ErrorKind::Dns, format!("'{}' has no {:?} address", target.host, config.family))
+            FetchError::new(
+                ErrorKind::Dns,
+                format!("'{}' has no {:?} address", target.host, config.family),
+            )
         }));
     };
-    let connected_at = start.elapsed();
-    timings.borrow_mut().connect = Some(connected_at - timings.borrow().dns.unwrap_or_default());
+    {
+        let mut timings = timings.borrow_mut();
+        timings.connect = Some(start.elapsed() - timings.dns.unwrap_or_default());
+    }
     log::debug!("{input}: connected to {:?}", *addr_slot.borrow());
 
     // 3. Send the request.
     let request = request_bytes(config, target)?;
     match timeout(config.read_timeout, stream.write_all(&request)).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(FetchError::new(ErrorKind::of_io(&e), format!("sending the request: {e}"))),
+        Ok(Err(e)) => {
+            return Err(FetchError::new(
+                ErrorKind::of_io(&e),
+                format!("sending the request: {e}"),
+            ))
+        }
         Err(_) => {
             return Err(FetchError::new(
                 ErrorKind::ReadTimeout,
-                format!("the server took no request bytes for {}", human(config.read_timeout)),
+                format!(
+                    "the server took no request bytes for {}",
+                    human(config.read_timeout)
+                ),
             ))
         }
     }
@@ -167,11 +192,23 @@ async fn fetch_target(
                 Poll::Ready(Ok(n)) => n,
             };
             // Parse while we hold the scratch buffer, within this one poll.
-            Poll::Ready(Ok(feed(&mut parser, &scratch[..n], &mut heads, live.as_mut(), input, sink)))
+            Poll::Ready(Ok(feed(
+                &mut parser,
+                &scratch[..n],
+                &mut heads,
+                live.as_mut(),
+                input,
+                sink,
+            )))
         });
         let fed = match timeout(config.read_timeout, read).await {
             Ok(Ok(fed)) => fed,
-            Ok(Err(e)) => return Err(FetchError::new(ErrorKind::of_io(&e), format!("reading the response: {e}"))),
+            Ok(Err(e)) => {
+                return Err(FetchError::new(
+                    ErrorKind::of_io(&e),
+                    format!("reading the response: {e}"),
+                ))
+            }
             Err(_) => {
                 return Err(FetchError::new(
                     ErrorKind::ReadTimeout,
@@ -280,7 +317,9 @@ fn request_bytes(config: &Config, target: &Target) -> Result<Vec<u8>, FetchError
 /// `timeout` with a deadline; `None` when it passes. A future that is
 /// ready at once still wins, as with `timeout`.
 async fn timeout_at<F: std::future::Future>(deadline: Instant, future: F) -> Option<F::Output> {
-    timeout(deadline.saturating_duration_since(Instant::now()), future).await.ok()
+    timeout(deadline.saturating_duration_since(Instant::now()), future)
+        .await
+        .ok()
 }
 
 /// `10s`, `500ms`: durations as the CLI spells them.

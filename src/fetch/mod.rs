@@ -103,7 +103,11 @@ impl Slots {
 
 /// Fetches every target from `targets`, `config.concurrency` at a time,
 /// and hands each outcome to `sink`. Must run inside `Runtime::block_on`.
-pub async fn run<S: Sink + 'static>(config: Config, mut targets: impl Targets, sink: Rc<S>) -> Summary {
+pub async fn run<S: Sink + 'static>(
+    config: Config,
+    mut targets: impl Targets,
+    sink: Rc<S>,
+) -> Summary {
     let started = Instant::now();
     let concurrency = config.concurrency.max(1);
     let shared = Rc::new(job::Shared {
@@ -117,10 +121,13 @@ pub async fn run<S: Sink + 'static>(config: Config, mut targets: impl Targets, s
     loop {
         slots.below(concurrency).await;
         sink.ready().await;
-        let Some(input) = targets.next().await else { break };
+        let Some(input) = targets.next().await else {
+            break;
+        };
         slots.in_flight.set(slots.in_flight.get() + 1);
         sink.started(&input);
-        let (shared, slots, summary, sink) = (shared.clone(), slots.clone(), summary.clone(), sink.clone());
+        let (shared, slots, summary, sink) =
+            (shared.clone(), slots.clone(), summary.clone(), sink.clone());
         drop(runtime::spawn(async move {
             let outcome = job::fetch(&shared, input, &*sink).await;
             summary.borrow_mut().add(&outcome);

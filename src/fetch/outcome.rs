@@ -79,15 +79,17 @@ impl ErrorKind {
     pub fn of_io(error: &io::Error) -> ErrorKind {
         match error.kind() {
             io::ErrorKind::ConnectionRefused => return ErrorKind::Refused,
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
-                return ErrorKind::Reset
-            }
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => return ErrorKind::Reset,
             io::ErrorKind::TimedOut => return ErrorKind::ConnectTimeout,
             io::ErrorKind::OutOfMemory => return ErrorKind::Local,
             _ => {}
         }
         match error.raw_os_error() {
-            Some(libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ENETDOWN | libc::EHOSTDOWN) => ErrorKind::Unreachable,
+            Some(libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ENETDOWN | libc::EHOSTDOWN) => {
+                ErrorKind::Unreachable
+            }
             // EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL (out of ports), ...
             _ => ErrorKind::Local,
         }

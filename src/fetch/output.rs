@@ -26,14 +26,24 @@ pub fn text(out: &mut String, outcome: &Outcome) {
             }
         }
         Err(e) => {
-            let _ = writeln!(out, "{label} error > {}: {}", e.kind, escape_line(e.message.as_bytes()));
+            let _ = writeln!(
+                out,
+                "{label} error > {}: {}",
+                e.kind,
+                escape_line(e.message.as_bytes())
+            );
         }
     }
 }
 
 /// Appends one text line for `--live`.
 pub fn text_line(out: &mut String, target: &str, line: &[u8]) {
-    let _ = writeln!(out, "{} header > {}", escape_line(target.as_bytes()), escape_line(line));
+    let _ = writeln!(
+        out,
+        "{} header > {}",
+        escape_line(target.as_bytes()),
+        escape_line(line)
+    );
 }
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
@@ -116,7 +126,11 @@ pub fn json(out: &mut String, outcome: &Outcome) {
 }
 
 fn head_fields(out: &mut String, head: &ResponseHead) {
-    let _ = write!(out, "\"status\":{},\"version\":\"HTTP/1.{}\",", head.status, head.version);
+    let _ = write!(
+        out,
+        "\"status\":{},\"version\":\"HTTP/1.{}\",",
+        head.status, head.version
+    );
     key(out, "reason");
     bytes(out, &head.reason);
     out.push(',');

@@ -53,11 +53,27 @@ impl Summary {
 impl fmt::Display for Summary {
     /// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} hosts: {} ok, {} failed", self.hosts, self.ok, self.failures())?;
+        let noun = if self.hosts == 1 { "host" } else { "hosts" };
+        write!(
+            f,
+            "{} {noun}: {} ok, {} failed",
+            self.hosts,
+            self.ok,
+            self.failures()
+        )?;
         if !self.failed.is_empty() {
-            let kinds: Vec<String> = self.failed.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let kinds: Vec<String> = self
+                .failed
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             write!(f, " ({})", kinds.join(", "))?;
         }
-        write!(f, " in {:.2}s, {:.0} hosts/s", self.elapsed.as_secs_f64(), self.rate())
+        write!(
+            f,
+            " in {:.2}s, {:.0} hosts/s",
+            self.elapsed.as_secs_f64(),
+            self.rate()
+        )
     }
 }

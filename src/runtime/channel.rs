@@ -38,7 +38,9 @@ struct Shared<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// After a change: wake whichever side may be waiting for it.
@@ -64,13 +66,17 @@ pub struct Receiver<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("capacity", &self.shared.capacity).finish()
+        f.debug_struct("Sender")
+            .field("capacity", &self.shared.capacity)
+            .finish()
     }
 }
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("capacity", &self.shared.capacity).finish()
+        f.debug_struct("Receiver")
+            .field("capacity", &self.shared.capacity)
+            .finish()
     }
 }
 
@@ -107,7 +113,9 @@ impl<T> Sender<T> {
                 return Poll::Ready(Err(item.take().expect("polled after completion")));
             }
             if state.items.len() < self.shared.capacity {
-                state.items.push_back(item.take().expect("polled after completion"));
+                state
+                    .items
+                    .push_back(item.take().expect("polled after completion"));
                 self.shared.notify(state);
                 return Poll::Ready(Ok(()));
             }
@@ -200,6 +208,11 @@ impl<T> Receiver<T> {
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+    }
+
+    /// True when nothing is queued right now.
+    pub fn is_empty(&self) -> bool {
+        self.shared.lock().items.is_empty()
     }
 
     /// Takes an item if one is queued, without waiting.
