@@ -3,6 +3,7 @@
 //! Exit status: 0 when every target answered with a response head, 1 when
 //! any target failed, 2 for a usage error.
 
+use std::cell::{Cell, RefCell};
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
 use fetch_headers::runtime::channel::{self, Receiver, Sender};
-use fetch_headers::runtime::Runtime;
+use fetch_headers::runtime::{self, Runtime};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -173,62 +174,90 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 }
 
 /// Text for the writer thread, with how many outcomes it carries.
+#[derive(Default)]
 struct Chunk {
     text: String,
     ok: u64,
     failed: u64,
 }
 
-/// Formats events on the loop thread and queues them for the writer thread.
+/// Formats events on the loop thread and hands them to the writer thread.
+///
+/// Text is gathered for one loop turn and handed over in one piece, by a
+/// task spawned for that (it runs at the start of the next turn): one
+/// cross-thread hand-over per turn, not one per line, yet a lone result is
+/// still printed at once.
 struct CliSink {
     json: bool,
     verbose: bool,
     live: bool,
     tx: Sender<Chunk>,
+    pending: RefCell<Chunk>,
+    flush_scheduled: Cell<bool>,
 }
 
+/// Hand-over size that does not wait for the end of the turn.
+const FLUSH_AT: usize = 64 * 1024;
+
 impl CliSink {
-    fn push(&self, text: String, ok: u64, failed: u64) {
-        // The writer thread only goes away when it failed to write; the
-        // error is reported there.
-        let _ = self.tx.push(Chunk { text, ok, failed });
+    fn add(self: &Rc<Self>, text: &str, ok: u64, failed: u64) {
+        let mut pending = self.pending.borrow_mut();
+        pending.text.push_str(text);
+        pending.ok += ok;
+        pending.failed += failed;
+        let full = pending.text.len() >= FLUSH_AT;
+        drop(pending);
+        if full {
+            self.flush();
+        } else if !self.flush_scheduled.replace(true) {
+            let sink = self.clone();
+            drop(runtime::spawn(async move { sink.flush() }));
+        }
+    }
+
+    /// Hands what is pending to the writer thread.
+    fn flush(&self) {
+        self.flush_scheduled.set(false);
+        let chunk = self.pending.take();
+        if !chunk.text.is_empty() || chunk.ok + chunk.failed > 0 {
+            // The writer thread only goes away when writing failed; it
+            // reports that itself.
+            let _ = self.tx.push(chunk);
+        }
     }
 }
 
-impl Sink for CliSink {
+/// The engine's view of the sink.
+struct SinkHandle(Rc<CliSink>);
+
+impl Sink for SinkHandle {
     fn started(&self, target: &str) {
-        if self.verbose && !self.json {
-            self.push(
-                format!(
-                    "wget {}...\n",
-                    fetch_headers::http::escape_line(target.as_bytes())
-                ),
-                0,
-                0,
-            );
+        if self.0.verbose && !self.0.json {
+            let line = format!("wget {}...\n", fetch_headers::http::escape_line(target.as_bytes()));
+            self.0.add(&line, 0, 0);
         }
     }
 
     fn line(&self, target: &str, line: &[u8]) {
         let mut text = String::new();
         output::text_line(&mut text, target, line);
-        self.push(text, 0, 0);
+        self.0.add(&text, 0, 0);
     }
 
     fn finished(&self, outcome: Outcome) {
         let mut text = String::new();
-        if self.json {
+        if self.0.json {
             output::json(&mut text, &outcome);
-        } else if !(self.live && outcome.result.is_ok()) {
+        } else if !(self.0.live && outcome.result.is_ok()) {
             // (With --live a head's lines were printed as they came.)
             output::text(&mut text, &outcome);
         }
         let ok = outcome.result.is_ok() as u64;
-        self.push(text, ok, 1 - ok);
+        self.0.add(&text, ok, 1 - ok);
     }
 
     async fn ready(&self) {
-        self.tx.room().await;
+        self.0.tx.room().await;
     }
 }
 
@@ -365,10 +394,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
         verbose: args.verbose,
         live: args.live,
         tx,
+        pending: RefCell::default(),
+        flush_scheduled: Cell::new(false),
     });
-    let summary = runtime.block_on(fetch::run(config, targets, sink.clone()));
+    let summary = runtime.block_on(fetch::run(config, targets, Rc::new(SinkHandle(sink.clone()))));
+    sink.flush();
+    drop(runtime); // drops the pending flush task and its clone of the sink
     drop(sink); // closes the channel: the writer finishes
-    drop(runtime);
     match writer.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}

@@ -28,8 +28,30 @@ impl std::fmt::Debug for Source {
     }
 }
 
-/// Lines queued between the reader thread and the loop.
-const QUEUE: usize = 1024;
+/// Batches queued between the reader thread and the loop.
+const QUEUE: usize = 8;
+
+/// Targets per batch: one hand-over between threads per batch, not per
+/// line, keeps the threads from waking each other for every target.
+const BATCH: usize = 256;
+
+/// The loop's end of the reader thread: yields targets one at a time.
+#[derive(Debug)]
+pub struct TargetReader {
+    rx: Receiver<Vec<String>>,
+    batch: std::vec::IntoIter<String>,
+}
+
+impl super::Targets for TargetReader {
+    async fn next(&mut self) -> Option<String> {
+        loop {
+            if let Some(target) = self.batch.next() {
+                return Some(target);
+            }
+            self.batch = self.rx.recv().await?.into_iter();
+        }
+    }
+}
 
 /// The longest target line accepted; longer lines become one bad target
 /// rather than unbounded memory.
@@ -41,45 +63,44 @@ pub const MAX_LINE: usize = 8 * 1024;
 /// which line was wrong. File lines are decoded from `encoding`; bytes that
 /// do not decode are kept as `\xNN` escapes, which then fail as bad targets
 /// naming the bytes.
-pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<Receiver<String>> {
+pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<TargetReader> {
     let (tx, rx) = channel::channel(QUEUE);
-    thread::Builder::new()
-        .name("fetch-headers-input".into())
-        .spawn(move || {
-            for source in sources {
-                match source {
-                    Source::Args(targets) => {
-                        for target in targets {
-                            if tx.send_blocking(target).is_err() {
-                                return;
+    thread::Builder::new().name("fetch-headers-input".into()).spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        // Hands the batch over; false once the loop has stopped listening.
+        let send = |batch: &mut Vec<String>| batch.is_empty() || tx.send_blocking(std::mem::take(batch)).is_ok();
+        for source in sources {
+            match source {
+                Source::Args(targets) => batch.extend(targets),
+                Source::Reader(reader) => {
+                    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+                    let mut line = Vec::new();
+                    loop {
+                        // About to wait on the OS (a slow pipe, a person
+                        // typing): let the loop have what we have first.
+                        if (reader.buffer().is_empty() || batch.len() >= BATCH) && !send(&mut batch) {
+                            return;
+                        }
+                        line.clear();
+                        match read_line(&mut reader, &mut line) {
+                            Ok(0) => break,
+                            Ok(_) => {}
+                            Err(e) => {
+                                log::error!("reading targets: {e}");
+                                break;
                             }
                         }
-                    }
-                    Source::Reader(reader) => {
-                        let mut reader = BufReader::with_capacity(64 * 1024, reader);
-                        let mut line = Vec::new();
-                        loop {
-                            line.clear();
-                            match read_line(&mut reader, &mut line) {
-                                Ok(0) => break,
-                                Ok(_) => {}
-                                Err(e) => {
-                                    log::error!("reading targets: {e}");
-                                    break;
-                                }
-                            }
-                            let Some(target) = target_of(&line, &encoding) else {
-                                continue;
-                            };
-                            if tx.send_blocking(target).is_err() {
-                                return;
-                            }
-                        }
+                        batch.extend(target_of(&line, &encoding));
                     }
                 }
             }
-        })?;
-    Ok(rx)
+        }
+        send(&mut batch);
+    })?;
+    Ok(TargetReader {
+        rx,
+        batch: Vec::new().into_iter(),
+    })
 }
 
 /// Reads one line, keeping at most [`MAX_LINE`] bytes of it.

@@ -32,7 +32,7 @@ pub use summary::Summary;
 pub use target::{parse_target, Target, TargetError};
 
 use crate::net::Resolver;
-use crate::runtime::{self, channel};
+use crate::runtime;
 
 /// Where targets come from, one at a time.
 pub trait Targets {
@@ -47,13 +47,6 @@ pub struct FromIter<I>(pub I);
 impl<I: Iterator<Item = String>> Targets for FromIter<I> {
     async fn next(&mut self) -> Option<String> {
         self.0.next()
-    }
-}
-
-/// Targets from a reader thread (a file or stdin read off the loop thread).
-impl Targets for channel::Receiver<String> {
-    async fn next(&mut self) -> Option<String> {
-        self.recv().await
     }
 }
 

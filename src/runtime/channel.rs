@@ -27,6 +27,9 @@ struct State<T> {
     waiter: Option<Waker>,
     senders_alive: bool,
     receiver_alive: bool,
+    /// Threads blocked on `changed`; notifying is a syscall, so skip it
+    /// when nobody waits.
+    blocked: usize,
 }
 
 struct Shared<T> {
@@ -43,11 +46,25 @@ impl<T> Shared<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Blocks the calling thread until the queue changes.
+    fn wait<'a>(&self, mut state: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        state.blocked += 1;
+        let mut state = self
+            .changed
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.blocked -= 1;
+        state
+    }
+
     /// After a change: wake whichever side may be waiting for it.
     fn notify(&self, mut state: MutexGuard<'_, State<T>>) {
         let waiter = state.waiter.take();
+        let blocked = state.blocked > 0;
         drop(state);
-        self.changed.notify_all();
+        if blocked {
+            self.changed.notify_all();
+        }
         if let Some(waker) = waiter {
             waker.wake();
         }
@@ -90,6 +107,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             waiter: None,
             senders_alive: true,
             receiver_alive: true,
+            blocked: 0,
         }),
         changed: Condvar::new(),
         capacity: capacity.max(1),
@@ -163,11 +181,7 @@ impl<T> Sender<T> {
                 self.shared.notify(state);
                 return Ok(());
             }
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = self.shared.wait(state);
         }
     }
 }
@@ -202,11 +216,7 @@ impl<T> Receiver<T> {
             if !state.senders_alive {
                 return None;
             }
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = self.shared.wait(state);
         }
     }
 
