@@ -1,0 +1,2 @@
+//! Placeholder until the fetch bench lands.
+fn main() {}

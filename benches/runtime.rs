@@ -1,0 +1,2 @@
+//! Placeholder until the runtime bench lands.
+fn main() {}
