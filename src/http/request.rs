@@ -1,0 +1,195 @@
+//! The request we send: the seed's `'GET / HTTP/1.0\r\nHost: %s\r\n\r\n'`.
+
+use std::fmt;
+
+/// The `User-Agent` sent by default: `fetch-headers/<version>`.
+pub const USER_AGENT: &str = concat!("fetch-headers/", env!("CARGO_PKG_VERSION"));
+
+/// A request for a response head. Only the head is wanted, so there is no
+/// body, and the methods are the two that make sense without one.
+///
+/// Build it with [`Request::new`] and adjust the public fields; nothing is
+/// checked until [`to_bytes`](Self::to_bytes), which refuses anything that
+/// could smuggle a second header or request onto the wire.
+///
+/// ```
+/// use fetch_headers::http::{Method, Request, Version};
+///
+/// let request = Request {
+///     version: Version::Http11,
+///     ..Request::new(Method::Head, "example.com")
+/// };
+/// let bytes = request.to_bytes()?;
+/// assert!(bytes.starts_with(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n"));
+/// assert!(bytes.ends_with(b"Connection: close\r\n\r\n"));
+/// # Ok::<(), fetch_headers::http::RequestError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET` (what the seed sends) or `HEAD`.
+    pub method: Method,
+    /// The request target, `/` by default. Visible ASCII only: percent-encode
+    /// anything else.
+    pub path: String,
+    /// The `Host` header value: the name, with `:port` when not the default.
+    pub host: String,
+    /// The `User-Agent` header value, [`USER_AGENT`] by default; empty to
+    /// send none.
+    pub user_agent: String,
+    /// More header fields, sent in order after the built-in ones.
+    pub headers: Vec<(String, String)>,
+    /// `HTTP/1.0` by default, as in the seed.
+    pub version: Version,
+}
+
+/// The request method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`: the server sends a body after the head, which we do not read.
+    Get,
+    /// `HEAD`: the server sends the head only (if it honours HEAD).
+    Head,
+}
+
+/// The protocol version to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    /// `HTTP/1.0`: the server closes the connection after the response.
+    #[default]
+    Http10,
+    /// `HTTP/1.1`, sent with `Connection: close` so that it closes too.
+    Http11,
+}
+
+/// A request that cannot be written safely: a field holds a byte that would
+/// end the line (CR, LF) or is otherwise not allowed there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The path is empty or holds a byte other than visible ASCII.
+    InvalidPath(String),
+    /// The host is empty or holds a byte other than visible ASCII.
+    InvalidHost(String),
+    /// A header name is empty or not an HTTP token (letters, digits and
+    /// ``!#$%&'*+-.^_`|~``).
+    InvalidHeaderName(String),
+    /// A header value holds a control character (CR, LF, NUL, ...).
+    InvalidHeaderValue {
+        /// The header's name.
+        name: String,
+        /// The value refused.
+        value: String,
+    },
+}
+
+impl Request {
+    /// `GET`/`HEAD` `/` on `host`, HTTP/1.0, with the default user agent.
+    pub fn new(method: Method, host: impl Into<String>) -> Self {
+        Request {
+            method,
+            path: "/".to_string(),
+            host: host.into(),
+            user_agent: USER_AGENT.to_string(),
+            headers: Vec::new(),
+            version: Version::default(),
+        }
+    }
+
+    /// The bytes to write to the socket:
+    /// `GET <path> HTTP/1.0\r\nHost: <host>\r\nUser-Agent: <ua>\r\n<headers>\r\n`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RequestError> {
+        if !is_visible_ascii(&self.path) {
+            return Err(RequestError::InvalidPath(self.path.clone()));
+        }
+        if !is_visible_ascii(&self.host) {
+            return Err(RequestError::InvalidHost(self.host.clone()));
+        }
+
+        let mut fields = vec![("Host", self.host.as_str())];
+        if !self.user_agent.is_empty() {
+            fields.push(("User-Agent", &self.user_agent));
+        }
+        if self.version == Version::Http11 {
+            fields.push(("Connection", "close"));
+        }
+        fields.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+
+        let mut out = format!("{} {} {}\r\n", self.method, self.path, self.version);
+        for (name, value) in fields {
+            check_field(name, value)?;
+            out.push_str(name);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push_str("\r\n");
+        }
+        out.push_str("\r\n");
+        Ok(out.into_bytes())
+    }
+}
+
+/// Refuses a header field that would break the request's framing.
+fn check_field(name: &str, value: &str) -> Result<(), RequestError> {
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Err(RequestError::InvalidHeaderName(name.to_string()));
+    }
+    // RFC 9110 field-value: tab, space, visible ASCII and non-ASCII (which
+    // a `&str` always holds as valid UTF-8).
+    if value.chars().any(|c| c.is_ascii_control() && c != '\t') {
+        return Err(RequestError::InvalidHeaderValue {
+            name: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Non-empty, and only bytes `!` through `~`: no space, CR, LF or non-ASCII.
+fn is_visible_ascii(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// An RFC 9110 `tchar`, the bytes a header name may hold.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+        })
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        })
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::InvalidPath(path) => write!(
+                f,
+                "invalid request path {path:?}: use visible ASCII only (percent-encode the rest)"
+            ),
+            RequestError::InvalidHost(host) => write!(
+                f,
+                "invalid host {host:?}: use visible ASCII only (punycode for international names)"
+            ),
+            RequestError::InvalidHeaderName(name) => {
+                write!(f, "invalid header name {name:?}: use letters, digits and -")
+            }
+            RequestError::InvalidHeaderValue { name, value } => write!(
+                f,
+                "invalid value {value:?} for header {name}: control characters are not allowed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}

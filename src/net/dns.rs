@@ -1,0 +1,249 @@
+//! Name resolution on worker threads: `loop.getaddrinfo` via `run_in_executor`.
+//!
+//! `getaddrinfo(3)` blocks, so it must never run on the loop thread. A
+//! [`Resolver`] owns a few worker threads that take host names from a
+//! channel, call `getaddrinfo`, store the answer and wake the tasks that
+//! asked, through their `std::task::Waker`s. That is all the resolver knows
+//! of the loop: a waker called from another thread makes the runtime poke its
+//! `mio::Waker`, and the blocked `epoll_wait` returns.
+//!
+//! Answers are cached for the resolver's life, and a name asked for again
+//! while its lookup is in flight waits for that same lookup, so each distinct
+//! name is resolved once per run. The cache holds at most
+//! [`CACHE_CAPACITY`] answers; past that, finished answers are dropped (names
+//! still in flight stay), which keeps memory bounded for any input size.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+use std::thread;
+
+/// The most answers the cache keeps.
+pub const CACHE_CAPACITY: usize = 65_536;
+
+/// A failed lookup: asyncio's `socket.gaierror`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsError {
+    /// The name that was looked up.
+    pub host: String,
+    /// What the resolver said, e.g. "Name or service not known".
+    pub message: String,
+}
+
+impl fmt::Display for DnsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failed to resolve '{}': {}", self.host, self.message)
+    }
+}
+
+impl std::error::Error for DnsError {}
+
+/// The addresses of a name, in the order `getaddrinfo` gave them.
+pub type Addresses = Arc<[IpAddr]>;
+
+enum Entry {
+    /// A worker is resolving the name; these tasks wait for it.
+    InFlight(Vec<Waker>),
+    Done(Result<Addresses, DnsError>),
+}
+
+struct Shared {
+    cache: Mutex<HashMap<String, Entry>>,
+    /// Jobs for the workers; `None` until the first lookup starts them.
+    jobs: Mutex<Option<Sender<String>>>,
+    workers: usize,
+    lookups: AtomicUsize,
+}
+
+/// Resolves host names on a pool of worker threads, with a cache.
+///
+/// Cloning gives another handle to the same pool and cache. The workers stop
+/// when the last handle is dropped.
+#[derive(Clone)]
+pub struct Resolver {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("workers", &self.shared.workers)
+            .field("lookups", &self.lookups())
+            .finish()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The data under these locks stays consistent even if a holder panicked.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Resolver {
+    /// A resolver with up to `workers` threads (at least one), started on
+    /// the first lookup.
+    pub fn new(workers: usize) -> Resolver {
+        Resolver {
+            shared: Arc::new(Shared {
+                cache: Mutex::new(HashMap::new()),
+                jobs: Mutex::new(None),
+                workers: workers.max(1),
+                lookups: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The process-wide resolver used by `open_connection`, with asyncio's
+    /// default pool size, `min(32, cpus + 4)` workers.
+    pub fn global() -> &'static Resolver {
+        static GLOBAL: std::sync::OnceLock<Resolver> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+            Resolver::new((cpus + 4).min(32))
+        })
+    }
+
+    /// How many `getaddrinfo` calls this resolver has made (cache misses).
+    pub fn lookups(&self) -> usize {
+        self.shared.lookups.load(Ordering::Relaxed)
+    }
+
+    /// The addresses of `host`. An IP literal is returned as is, with no
+    /// lookup (asyncio's `_ipaddr_info` shortcut); a name goes to a worker.
+    pub async fn lookup(&self, host: &str) -> Result<Addresses, DnsError> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(Arc::from([ip]));
+        }
+        let mut started = false;
+        poll_fn(|cx| {
+            let mut cache = lock(&self.shared.cache);
+            match cache.get_mut(host) {
+                Some(Entry::Done(answer)) => return Poll::Ready(answer.clone()),
+                Some(Entry::InFlight(waiters)) => {
+                    if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                        waiters.push(cx.waker().clone());
+                    }
+                }
+                None if started => {
+                    // Our answer was evicted before we saw it: ask again.
+                    cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
+                    drop(cache);
+                    self.submit(host);
+                }
+                None => {
+                    if cache.len() >= CACHE_CAPACITY {
+                        cache.retain(|_, entry| matches!(entry, Entry::InFlight(_)));
+                    }
+                    cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
+                    drop(cache);
+                    started = true;
+                    self.submit(host);
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Hands `host` to the workers, starting them on first use.
+    fn submit(&self, host: &str) {
+        let mut jobs = lock(&self.shared.jobs);
+        let sender = jobs.get_or_insert_with(|| self.start_workers());
+        if sender.send(host.to_owned()).is_err() {
+            // Every worker is gone (they only exit when the sender drops, so
+            // this is unreachable in practice); answer instead of hanging.
+            drop(jobs);
+            self.finish(
+                host,
+                Err(DnsError {
+                    host: host.to_owned(),
+                    message: "resolver workers are not running".into(),
+                }),
+            );
+        }
+    }
+
+    fn start_workers(&self) -> Sender<String> {
+        let (sender, receiver) = channel::<String>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..self.shared.workers {
+            let receiver = receiver.clone();
+            // A weak link: the workers must not keep the cache alive; they
+            // exit when the last `Resolver` (and so the sender) is dropped.
+            let shared = Arc::downgrade(&self.shared);
+            let spawned = thread::Builder::new()
+                .name(format!("fetch-headers-dns-{index}"))
+                .spawn(move || worker(&receiver, &shared));
+            if let Err(e) = spawned {
+                // With no worker at all the receiver is dropped, sends fail,
+                // and every lookup gets an error instead of waiting for ever.
+                log::warn!("could not start DNS worker {index}: {e}");
+            }
+        }
+        sender
+    }
+
+    /// Stores an answer and wakes every task waiting for it.
+    fn finish(&self, host: &str, answer: Result<Addresses, DnsError>) {
+        finish(&self.shared, host, answer);
+    }
+}
+
+fn finish(shared: &Shared, host: &str, answer: Result<Addresses, DnsError>) {
+    let previous = lock(&shared.cache).insert(host.to_owned(), Entry::Done(answer));
+    if let Some(Entry::InFlight(waiters)) = previous {
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+}
+
+/// One worker thread: take a name, resolve it, publish the answer.
+fn worker(receiver: &Mutex<Receiver<String>>, shared: &std::sync::Weak<Shared>) {
+    loop {
+        let host = match lock(receiver).recv() {
+            Ok(host) => host,
+            Err(_) => return, // the resolver is gone
+        };
+        let answer = resolve(&host);
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        shared.lookups.fetch_add(1, Ordering::Relaxed);
+        log::debug!("dns {host}: {answer:?}");
+        finish(&shared, &host, answer);
+    }
+}
+
+/// The blocking part: `getaddrinfo(host, NULL)` through std.
+fn resolve(host: &str) -> Result<Addresses, DnsError> {
+    let error = |message: String| DnsError {
+        host: host.to_owned(),
+        message,
+    };
+    let addrs = (host, 0u16).to_socket_addrs().map_err(|e| {
+        let text = e.to_string();
+        // std prefixes the gai_strerror text; keep only the resolver's words.
+        let text = text
+            .strip_prefix("failed to lookup address information: ")
+            .map(str::to_owned)
+            .unwrap_or(text);
+        error(text)
+    })?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for addr in addrs {
+        if !ips.contains(&addr.ip()) {
+            ips.push(addr.ip());
+        }
+    }
+    if ips.is_empty() {
+        return Err(error("getaddrinfo() returned empty list".into()));
+    }
+    Ok(ips.into())
+}

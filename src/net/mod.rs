@@ -1,0 +1,22 @@
+//! Nonblocking TCP and name resolution on top of the runtime's reactor.
+//!
+//! - [`TcpStream`]: `connect`, `read`, `write`, each a leaf future.
+//! - [`TcpListener`]: `bind` and `accept`, for tests, examples and servers.
+//! - [`Resolver`]: `getaddrinfo` on a small pool of worker threads, as
+//!   asyncio's `loop.getaddrinfo` does with `run_in_executor`, so the loop
+//!   thread never blocks on DNS.
+//! - [`connect`]: a host name (or IP literal) and port to a connected stream,
+//!   trying each address in turn: the connecting half of
+//!   `asyncio.open_connection`.
+//!
+//! Nothing here knows about HTTP.
+
+mod connect;
+mod dns;
+mod tcp_listener;
+mod tcp_stream;
+
+pub use connect::{connect, ConnectError, Family};
+pub use dns::{DnsError, Resolver};
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;

@@ -1,0 +1,45 @@
+//! `TcpListener`: accepts connections on the loop.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+
+use super::TcpStream;
+use crate::runtime::{Direction, IoSource};
+
+/// A listening TCP socket registered with the running loop.
+pub struct TcpListener {
+    source: IoSource<mio::net::TcpListener>,
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl TcpListener {
+    /// Binds to `addr` (port 0 picks a free port) with `SO_REUSEADDR` and a
+    /// listen backlog of 1024. Must be called inside `Runtime::block_on`.
+    pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        let listener = mio::net::TcpListener::bind(addr)?;
+        Ok(TcpListener {
+            source: IoSource::new(listener)?,
+        })
+    }
+
+    /// Waits for and accepts the next connection.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) =
+            poll_fn(|cx| self.source.poll_io(Direction::Read, cx, |l| l.accept())).await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
+    }
+
+    /// The bound address, with the port the OS chose.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}

@@ -1,0 +1,206 @@
+//! The executor: the task slab, the run queue, and polling a task once.
+//!
+//! A task is polled only when its waker put its key on the run queue; there is
+//! no polling "just in case". The loop in [`super::Runtime::block_on`] decides
+//! *when* to run the queue; this file decides *how* one task is run.
+//!
+//! Two budgets keep one busy task from starving the rest:
+//! - the loop runs at most [`MAX_TASKS_PER_TURN`] tasks before it polls for I/O
+//!   and fires timers again;
+//! - each poll of a task gets [`OPS_PER_POLL`] I/O operations. A leaf future
+//!   that finds the budget spent returns `Pending` after waking its own task,
+//!   so a task reading from a socket that always has data still yields (tokio
+//!   calls this cooperative scheduling).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use super::context::Core;
+use super::slab::{Key, Slab};
+use super::task::{self, JoinHandle, Task, TaskWaker};
+
+/// Tasks run per loop turn before the loop checks I/O and timers again.
+pub(crate) const MAX_TASKS_PER_TURN: usize = 256;
+
+/// I/O operations one poll of a task may complete before it must yield.
+pub(crate) const OPS_PER_POLL: u32 = 128;
+
+/// Task storage and scheduling state.
+#[derive(Debug)]
+pub(crate) struct Executor {
+    tasks: RefCell<Slab<Task>>,
+    pub(crate) run_queue: RefCell<VecDeque<Key>>,
+    /// I/O operations left for the task being polled.
+    budget: Cell<u32>,
+}
+
+impl Executor {
+    pub(crate) fn new() -> Executor {
+        Executor {
+            tasks: RefCell::new(Slab::new()),
+            run_queue: RefCell::new(VecDeque::new()),
+            budget: Cell::new(OPS_PER_POLL),
+        }
+    }
+
+    /// Number of live tasks (not counting the `block_on` future).
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+}
+
+impl Core {
+    /// Queues a task woken on the loop thread.
+    pub(crate) fn push_local(&self, key: Key) {
+        self.executor.run_queue.borrow_mut().push_back(key);
+        self.counters
+            .wakes_local
+            .set(self.counters.wakes_local.get() + 1);
+    }
+
+    /// Moves the keys woken by other threads onto the run queue.
+    pub(crate) fn drain_remote(&self) {
+        let keys = match self.remote.queue.lock() {
+            Ok(mut queue) => std::mem::take(&mut *queue),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        let counters = &self.counters;
+        counters
+            .wakes_remote
+            .set(counters.wakes_remote.get() + keys.len() as u64);
+        self.executor.run_queue.borrow_mut().extend(keys);
+    }
+
+    /// Builds a waker for `key`.
+    pub(crate) fn task_waker(&self, key: Key) -> Arc<TaskWaker> {
+        Arc::new(TaskWaker {
+            key,
+            queued: AtomicBool::new(false),
+            remote: self.remote.clone(),
+        })
+    }
+
+    /// Stores `future` as a new task and queues its first poll.
+    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (cell, state) = task::Cell::new(future);
+        let key = {
+            let mut tasks = self.executor.tasks.borrow_mut();
+            let key = tasks.next_key();
+            let waker = self.task_waker(key);
+            waker.queued.store(true, Ordering::Relaxed);
+            let inserted = tasks.insert(Task {
+                future: Some(Box::pin(cell)),
+                std_waker: Waker::from(waker.clone()),
+                waker,
+                aborted: false,
+            });
+            debug_assert_eq!(inserted, key);
+            key
+        };
+        self.executor.run_queue.borrow_mut().push_back(key);
+        self.counters
+            .tasks_spawned
+            .set(self.counters.tasks_spawned.get() + 1);
+        log::trace!("spawn task {}", key.index);
+        JoinHandle::new(key, self.clone(), state)
+    }
+
+    /// Polls the task under `key` once, if it still exists.
+    pub(crate) fn run_task(&self, key: Key) {
+        // Take the future out of the slab: while it runs it may spawn or abort
+        // tasks, which needs the slab mutably.
+        let (mut future, waker) = {
+            let mut tasks = self.executor.tasks.borrow_mut();
+            let Some(task) = tasks.get_mut(key) else {
+                return; // a stale wake for a task that has finished
+            };
+            task.waker.queued.store(false, Ordering::Release);
+            match task.future.take() {
+                Some(future) => (future, task.std_waker.clone()),
+                None => return,
+            }
+        };
+        self.executor.budget.set(OPS_PER_POLL);
+        self.counters
+            .tasks_polled
+            .set(self.counters.tasks_polled.get() + 1);
+        let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+
+        let mut tasks = self.executor.tasks.borrow_mut();
+        let finished = match poll {
+            Poll::Ready(()) => true,
+            Poll::Pending => match tasks.get_mut(key) {
+                Some(task) if !task.aborted => {
+                    task.future = Some(future);
+                    return;
+                }
+                _ => false, // aborted from inside its own poll
+            },
+        };
+        let removed = tasks.remove(key);
+        drop(tasks);
+        if finished {
+            self.counters
+                .tasks_completed
+                .set(self.counters.tasks_completed.get() + 1);
+        }
+        // Destructors run with the slab released: they may touch the runtime.
+        drop(future);
+        drop(removed);
+    }
+
+    /// Cancels a task: drops its future now, or right after its current poll.
+    pub(crate) fn abort(&self, key: Key) {
+        let removed = {
+            let mut tasks = self.executor.tasks.borrow_mut();
+            match tasks.get_mut(key) {
+                None => return, // finished already
+                Some(task) if task.future.is_none() => {
+                    task.aborted = true; // it is running: run_task drops it
+                    return;
+                }
+                Some(_) => tasks.remove(key),
+            }
+        };
+        log::trace!("abort task {}", key.index);
+        drop(removed);
+    }
+
+    /// Takes one unit of the running task's I/O budget. When none is left,
+    /// wakes the task (so it runs again soon) and returns `false`: the caller
+    /// must return `Poll::Pending`.
+    pub(crate) fn poll_budget(&self, cx: &mut Context<'_>) -> bool {
+        let left = self.executor.budget.get();
+        if left == 0 {
+            self.counters
+                .budget_exhausted
+                .set(self.counters.budget_exhausted.get() + 1);
+            cx.waker().wake_by_ref();
+            return false;
+        }
+        self.executor.budget.set(left - 1);
+        true
+    }
+
+    /// Drops every task, as the runtime shuts down. Destructors may spawn
+    /// again, so repeat until the slab stays empty.
+    pub(crate) fn drop_all_tasks(&self) {
+        loop {
+            let tasks = self.executor.tasks.borrow_mut().drain();
+            if tasks.is_empty() {
+                break;
+            }
+            drop(tasks);
+        }
+        self.executor.run_queue.borrow_mut().clear();
+    }
+}

@@ -1,0 +1,91 @@
+//! Counters of what the loop did, always on and cheap.
+//!
+//! Plain `Cell<u64>`s on the loop thread: an increment is one add, no atomics.
+//! [`Stats`] is the snapshot that [`super::Runtime::stats`] returns.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+macro_rules! counters {
+    ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
+        /// The live counters, owned by the loop.
+        #[derive(Debug, Default)]
+        pub(crate) struct Counters {
+            $( pub(crate) $name: Cell<u64>, )*
+            pub(crate) blocked: Cell<Duration>,
+        }
+
+        /// A snapshot of the loop's counters.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Stats {
+            $( $(#[$doc])* pub $name: u64, )*
+            /// Time spent blocked inside `epoll_wait`.
+            pub blocked: Duration,
+        }
+
+        impl Counters {
+            pub(crate) fn snapshot(&self) -> Stats {
+                Stats { $( $name: self.$name.get(), )* blocked: self.blocked.get() }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Loop iterations (run tasks, poll, fire timers).
+    turns,
+    /// Polls that were allowed to block (a non-zero timeout).
+    polls_blocking,
+    /// Readiness events dispatched to wakers.
+    events,
+    /// The most events one poll returned.
+    events_max,
+    /// Events for sockets already dropped (refused by the generation check).
+    events_stale,
+    /// Tasks spawned.
+    tasks_spawned,
+    /// Task polls.
+    tasks_polled,
+    /// Tasks that ran to completion (not aborted).
+    tasks_completed,
+    /// Wakes on the loop thread.
+    wakes_local,
+    /// Wakes from other threads (DNS workers).
+    wakes_remote,
+    /// Timers armed.
+    timers_set,
+    /// Timers that reached their deadline.
+    timers_fired,
+    /// Timers removed before their deadline (a `timeout` that did not expire).
+    timers_cancelled,
+    /// Times a task used up its I/O budget and was made to yield.
+    budget_exhausted,
+    /// Bytes read from sockets.
+    bytes_read,
+    /// Bytes written to sockets.
+    bytes_written,
+    /// TCP connections open now.
+    connections_open,
+    /// The most TCP connections open at once.
+    connections_max,
+}
+
+impl Counters {
+    pub(crate) fn add(cell: &Cell<u64>, n: u64) {
+        cell.set(cell.get() + n);
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        let open = self.connections_open.get() + 1;
+        self.connections_open.set(open);
+        if open > self.connections_max.get() {
+            self.connections_max.set(open);
+        }
+    }
+
+    pub(crate) fn connection_closed(&self) {
+        self.connections_open
+            .set(self.connections_open.get().saturating_sub(1));
+    }
+}

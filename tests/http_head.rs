@@ -1,0 +1,463 @@
+//! Response-head parsing: line endings, chunk boundaries, interim heads,
+//! limits, non-HTTP peers and bytes that are not UTF-8.
+
+use fetch_headers::http::{
+    Feed, HeadError, HeadParser, Limit, Limits, ProtocolError, ResponseHead,
+};
+
+const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\n\
+Server: nginx\r\n\
+Content-Type: text/html\r\n\
+\r\n";
+
+/// Feeds `chunks` in order and collects every head until a final (non-1xx)
+/// one, as the fetch layer does. Returns the heads and the bytes left over.
+fn read_heads(
+    parser: &mut HeadParser,
+    chunks: &[&[u8]],
+) -> Result<(Vec<ResponseHead>, Vec<u8>), HeadError> {
+    let mut heads = Vec::new();
+    let mut rest = Vec::new();
+    for chunk in chunks {
+        let mut chunk = *chunk;
+        while heads.last().map_or(true, ResponseHead::is_informational) {
+            match parser.feed(chunk)? {
+                Feed::Partial => {
+                    chunk = &[];
+                    break;
+                }
+                Feed::Complete { head, consumed } => {
+                    heads.push(head);
+                    chunk = &chunk[consumed..];
+                }
+            }
+        }
+        rest.extend_from_slice(chunk);
+    }
+    Ok((heads, rest))
+}
+
+fn parse(bytes: &[u8]) -> Result<ResponseHead, HeadError> {
+    match HeadParser::new().feed(bytes)? {
+        Feed::Complete { head, .. } => Ok(head),
+        Feed::Partial => panic!("head incomplete: {bytes:?}"),
+    }
+}
+
+fn small_limits() -> Limits {
+    Limits {
+        max_line: 100,
+        max_head: 1000,
+        max_lines: 10,
+    }
+}
+
+fn header(name: &str, value: &[u8]) -> (String, Vec<u8>) {
+    (name.to_string(), value.to_vec())
+}
+
+#[test]
+fn parses_a_simple_head() {
+    let head = parse(HEAD).unwrap();
+    assert_eq!(head.version, 1);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.reason, b"OK");
+    assert_eq!(
+        head.headers,
+        [
+            header("Server", b"nginx"),
+            header("Content-Type", b"text/html")
+        ]
+    );
+    let lines: Vec<&[u8]> = head.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            &b"HTTP/1.1 200 OK"[..],
+            b"Server: nginx",
+            b"Content-Type: text/html"
+        ]
+    );
+    assert_eq!(head.raw, HEAD);
+    assert_eq!(head.header("content-type"), Some(&b"text/html"[..]));
+    assert_eq!(head.header("x-missing"), None);
+}
+
+#[test]
+fn complete_reports_the_bytes_taken_and_leaves_the_body() {
+    let response = [HEAD, b"<html>"].concat();
+    match HeadParser::new().feed(&response).unwrap() {
+        Feed::Complete { consumed, .. } => assert_eq!(&response[consumed..], b"<html>"),
+        Feed::Partial => panic!("head is complete"),
+    }
+}
+
+#[test]
+fn heads_split_at_every_byte_boundary_parse_the_same() {
+    let response = [HEAD, b"body"].concat();
+    let whole = parse(HEAD).unwrap();
+    for split in 0..=response.len() {
+        let (first, second) = response.split_at(split);
+        let (heads, rest) = read_heads(&mut HeadParser::new(), &[first, second]).unwrap();
+        assert_eq!(heads.len(), 1, "split at {split}");
+        assert_eq!(heads[0], whole, "split at {split}");
+        assert_eq!(rest, b"body", "split at {split}");
+    }
+}
+
+#[test]
+fn a_head_fed_one_byte_at_a_time_parses() {
+    let mut parser = HeadParser::new();
+    for (i, byte) in HEAD.iter().enumerate() {
+        match parser.feed(std::slice::from_ref(byte)).unwrap() {
+            Feed::Partial => assert!(i < HEAD.len() - 1),
+            Feed::Complete { head, consumed } => {
+                assert_eq!(i, HEAD.len() - 1);
+                assert_eq!(consumed, 1);
+                assert_eq!(head, parse(HEAD).unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn lf_only_line_endings_are_accepted() {
+    let head = parse(b"HTTP/1.0 404 Not Found\nServer: sloppy\n\n").unwrap();
+    assert_eq!((head.version, head.status), (0, 404));
+    assert_eq!(head.reason, b"Not Found");
+    assert_eq!(head.headers, [header("Server", b"sloppy")]);
+    assert_eq!(head.lines().count(), 2);
+}
+
+#[test]
+fn mixed_line_endings_are_accepted() {
+    for bytes in [
+        &b"HTTP/1.1 200 OK\r\nA: 1\nB: 2\r\n\n"[..],
+        b"HTTP/1.1 200 OK\nA: 1\r\nB: 2\n\r\n",
+    ] {
+        let head = parse(bytes).unwrap();
+        assert_eq!(head.headers, [header("A", b"1"), header("B", b"2")]);
+        let lines: Vec<&[u8]> = head.lines().collect();
+        assert_eq!(lines, [&b"HTTP/1.1 200 OK"[..], b"A: 1", b"B: 2"]);
+    }
+}
+
+#[test]
+fn an_interim_1xx_head_is_followed_by_the_final_one() {
+    let response: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n\
+HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n\
+HTTP/1.1 200 OK\r\nServer: x\r\n\r\nbody";
+    let check = |heads: &[ResponseHead]| {
+        let statuses: Vec<u16> = heads.iter().map(|h| h.status).collect();
+        assert_eq!(statuses, [100, 103, 200]);
+        assert_eq!(heads[1].headers, [header("Link", b"</s.css>")]);
+        assert_eq!(heads[2].headers, [header("Server", b"x")]);
+    };
+
+    let (heads, rest) = read_heads(&mut HeadParser::new(), &[response]).unwrap();
+    check(&heads);
+    assert_eq!(rest, b"body");
+
+    let bytes: Vec<&[u8]> = response.chunks(1).collect();
+    let (heads, rest) = read_heads(&mut HeadParser::new(), &bytes).unwrap();
+    check(&heads);
+    assert_eq!(rest, b"body");
+}
+
+#[test]
+fn informational_means_1xx_except_101() {
+    let status = |code: &str| parse(format!("HTTP/1.1 {code} X\r\n\r\n").as_bytes()).unwrap();
+    assert!(status("100").is_informational());
+    assert!(status("199").is_informational());
+    assert!(!status("101").is_informational());
+    assert!(!status("200").is_informational());
+}
+
+#[test]
+fn an_oversized_line_fails_promptly_without_a_newline() {
+    let limits = small_limits();
+    let mut parser = HeadParser::with_limits(limits);
+    parser.feed(b"HTTP/1.1 200 OK\r\nX-Big: ").unwrap();
+    let mut fed = 0;
+    let err = loop {
+        match parser.feed(&[b'a'; 7]) {
+            Ok(Feed::Partial) => fed += 7,
+            Ok(Feed::Complete { .. }) => panic!("no head was sent"),
+            Err(err) => break err,
+        }
+        assert!(
+            parser.buffered() <= 17 + limits.max_line,
+            "buffered past the line limit"
+        );
+    };
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Line,
+            max: 100
+        }
+    );
+    assert!(fed + 7 + "X-Big: ".len() > 100 && fed + "X-Big: ".len() <= 100);
+}
+
+#[test]
+fn a_line_at_the_limit_is_fine_and_one_byte_more_is_not() {
+    let limits = small_limits();
+    let line = |len: usize| {
+        let mut bytes = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        bytes.resize(17 + len, b'a');
+        bytes.extend_from_slice(b"\r\n\r\n");
+        bytes
+    };
+    assert!(HeadParser::with_limits(limits).feed(&line(100)).is_ok());
+    let err = HeadParser::with_limits(limits)
+        .feed(&line(101))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Line,
+            max: 100
+        }
+    );
+}
+
+#[test]
+fn the_default_line_limit_is_asyncios_64_kib() {
+    let mut bytes = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+    bytes.resize(bytes.len() + 70_000, b'a');
+    let err = HeadParser::new().feed(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Line,
+            max: 65_536
+        }
+    );
+    assert_eq!(err.to_string(), "response head has a line over 65536 bytes");
+}
+
+#[test]
+fn too_many_lines_fail() {
+    let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..1000 {
+        bytes.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    let err = HeadParser::new().feed(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Lines,
+            max: 1000
+        }
+    );
+
+    // 999 headers + the status line is exactly the limit.
+    let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..999 {
+        bytes.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    bytes.extend_from_slice(b"\r\n");
+    let head = parse(&bytes).unwrap();
+    assert_eq!(head.headers.len(), 999);
+}
+
+#[test]
+fn a_head_over_the_total_limit_fails_before_it_is_buffered() {
+    let limits = Limits {
+        max_lines: 1000,
+        ..small_limits()
+    };
+    let mut parser = HeadParser::with_limits(limits);
+    parser.feed(b"HTTP/1.1 200 OK\r\n").unwrap();
+    let line = [&[b'x'; 60][..], b": y\r\n"].concat();
+    let err = loop {
+        match parser.feed(&line) {
+            Ok(_) => assert!(parser.buffered() <= limits.max_head),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Head,
+            max: 1000
+        }
+    );
+    assert!(parser.buffered() + line.len() > limits.max_head);
+}
+
+#[test]
+fn the_default_head_limit_is_256_kib() {
+    let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+    let value = "v".repeat(60_000);
+    for i in 0..5 {
+        bytes.extend_from_slice(format!("X-{i}: {value}\r\n").as_bytes());
+    }
+    let err = HeadParser::new().feed(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Head,
+            max: 262_144
+        }
+    );
+}
+
+#[test]
+fn a_non_http_peer_fails_at_the_first_wrong_byte() {
+    let mut parser = HeadParser::new();
+    let err = parser.feed(b"S").unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::Protocol(ProtocolError::NotHttp {
+            start: b"S".to_vec()
+        })
+    );
+
+    let err = HeadParser::new()
+        .feed(b"SSH-2.0-OpenSSH_9.6\r\n")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not an HTTP response: starts with \"SSH-2.0-OpenSSH_\""
+    );
+
+    // A TLS alert, split after a correct-looking byte.
+    let mut parser = HeadParser::new();
+    assert_eq!(parser.feed(b"H").unwrap(), Feed::Partial);
+    let err = parser.feed(b"\x15\x03\x01").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not an HTTP response: starts with \"H\\x15\\x03\\x01\""
+    );
+
+    for garbage in [
+        &b"http/1.1 200 OK\r\n\r\n"[..],
+        b"\r\nHTTP/1.1 200 OK\r\n\r\n",
+        b"<html>",
+    ] {
+        let err = HeadParser::new().feed(garbage).unwrap_err();
+        assert!(
+            matches!(err, HeadError::Protocol(ProtocolError::NotHttp { .. })),
+            "{garbage:?}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_head_is_a_protocol_error() {
+    for bad in [
+        &b"HTTP/2.0 200 OK\r\n\r\n"[..],
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
+    ] {
+        let err = parse(bad).unwrap_err();
+        assert!(
+            matches!(err, HeadError::Protocol(ProtocolError::Malformed(_))),
+            "{bad:?}: {err}"
+        );
+    }
+    assert_eq!(
+        parse(b"HTTP/1.1 abc\r\n\r\n").unwrap_err().to_string(),
+        "malformed response head: invalid response status"
+    );
+}
+
+#[test]
+fn non_utf8_header_bytes_are_kept() {
+    // GBK for "正常" in the reason, Latin-1 "café" in a value.
+    let head = parse(b"HTTP/1.1 200 \xd5\xfd\xb3\xa3\r\nX-Name: caf\xe9\r\n\r\n").unwrap();
+    assert_eq!(head.reason, b"\xd5\xfd\xb3\xa3");
+    assert_eq!(head.headers, [header("X-Name", b"caf\xe9")]);
+    assert_eq!(head.lines().nth(1), Some(&b"X-Name: caf\xe9"[..]));
+}
+
+#[test]
+fn an_invalid_header_line_is_skipped_but_kept_in_lines() {
+    let head = parse(b"HTTP/1.1 200 OK\r\nA: 1\r\nX: \x1b[2J\r\nB: 2\r\n\r\n").unwrap();
+    assert_eq!(head.headers, [header("A", b"1"), header("B", b"2")]);
+    assert_eq!(head.lines().nth(2), Some(&b"X: \x1b[2J"[..]));
+}
+
+#[test]
+fn duplicate_headers_are_kept_in_order_with_their_case() {
+    let head = parse(
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nServer: s\r\nset-cookie: b=2\r\nSET-COOKIE: c=3\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(
+        head.headers,
+        [
+            header("Set-Cookie", b"a=1"),
+            header("Server", b"s"),
+            header("set-cookie", b"b=2"),
+            header("SET-COOKIE", b"c=3"),
+        ]
+    );
+    assert_eq!(head.header("set-cookie"), Some(&b"a=1"[..]));
+}
+
+#[test]
+fn an_empty_reason_phrase_is_allowed() {
+    for bytes in [
+        &b"HTTP/1.1 204\r\n\r\n"[..],
+        b"HTTP/1.1 204 \r\n\r\n",
+        b"HTTP/1.1 204\n\n",
+    ] {
+        let head = parse(bytes).unwrap();
+        assert_eq!(
+            (head.status, head.reason.as_slice()),
+            (204, &b""[..]),
+            "{bytes:?}"
+        );
+    }
+}
+
+#[test]
+fn extra_spaces_in_the_status_line_are_tolerated() {
+    let head = parse(b"HTTP/1.1  301   Moved Permanently\r\n\r\n").unwrap();
+    assert_eq!(
+        (head.status, head.reason.as_slice()),
+        (301, &b"Moved Permanently"[..])
+    );
+}
+
+#[test]
+fn http_1_0_and_1_1_versions() {
+    assert_eq!(parse(b"HTTP/1.0 200 OK\r\n\r\n").unwrap().version, 0);
+    assert_eq!(parse(b"HTTP/1.1 200 OK\r\n\r\n").unwrap().version, 1);
+}
+
+#[test]
+fn folded_header_lines_join_the_header_above() {
+    let head = parse(b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nY: c\r\n\r\n").unwrap();
+    assert_eq!(head.headers[0].0, "X");
+    assert!(head.headers[0].1.starts_with(b"a") && head.headers[0].1.ends_with(b"b"));
+    assert_eq!(head.headers[1], header("Y", b"c"));
+    assert_eq!(head.lines().count(), 4);
+}
+
+#[test]
+fn eof_before_the_end_of_the_head_is_reported() {
+    let parser = HeadParser::new();
+    assert_eq!(
+        parser.eof().to_string(),
+        "connection closed before any response"
+    );
+
+    let mut parser = HeadParser::new();
+    assert_eq!(
+        parser.feed(b"HTTP/1.1 200 OK\r\nServer:").unwrap(),
+        Feed::Partial
+    );
+    assert_eq!(parser.buffered(), 24);
+    assert_eq!(
+        parser.eof(),
+        HeadError::Protocol(ProtocolError::Truncated { received: 24 })
+    );
+    assert_eq!(
+        parser.eof().to_string(),
+        "connection closed after 24 bytes of the response head"
+    );
+}
