@@ -23,6 +23,7 @@
 //! runtime: futures need not be `Send`. Only the DNS workers run on other
 //! threads, and they reach the loop through a task's `Waker` alone.
 
+pub mod channel;
 mod context;
 mod executor;
 mod io_source;

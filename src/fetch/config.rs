@@ -1,0 +1,57 @@
+//! The settings of one run, with the defaults the CLI documents.
+
+use std::time::Duration;
+
+use crate::http::{Limits, Method, Version, USER_AGENT};
+use crate::net::Family;
+
+/// How to fetch: concurrency, timeouts, request shape, limits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Targets in flight at once.
+    pub concurrency: usize,
+    /// Limit on DNS plus TCP connect, per target.
+    pub connect_timeout: Duration,
+    /// Limit on each wait for the server (sending the request, each read).
+    pub read_timeout: Duration,
+    /// Limit on the whole fetch of one target.
+    pub max_time: Duration,
+    /// `GET` or `HEAD`.
+    pub method: Method,
+    /// Overrides the path of every target.
+    pub path: Option<String>,
+    /// The `User-Agent` value; empty sends none.
+    pub user_agent: String,
+    /// Extra request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// `HTTP/1.0` (default) or `HTTP/1.1` with `Connection: close`.
+    pub version: Version,
+    /// Address family restriction (`-4`, `-6`).
+    pub family: Family,
+    /// Response head limits.
+    pub limits: Limits,
+    /// DNS worker threads.
+    pub dns_workers: usize,
+    /// Report each head line as it arrives (`--live`).
+    pub live: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            concurrency: 100,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
+            max_time: Duration::from_secs(30),
+            method: Method::Get,
+            path: None,
+            user_agent: USER_AGENT.to_owned(),
+            headers: Vec::new(),
+            version: Version::Http10,
+            family: Family::Any,
+            limits: Limits::default(),
+            dns_workers: 16,
+            live: false,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Making room in the file-descriptor table before a large run.
+//!
+//! Each fetch in flight holds one socket. The usual soft limit (1024) is far
+//! below the hard limit, so the run raises the soft limit to the hard one
+//! first; if that is still short of the concurrency asked for, the
+//! concurrency is lowered rather than letting connects fail with `EMFILE`.
+
+use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+
+/// Descriptors kept free for everything that is not a fetch socket: stdio,
+/// epoll, the waker, DNS workers' sockets, files.
+pub const RESERVED_FDS: u64 = 64;
+
+/// The descriptor budget after [`raise_fd_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdBudget {
+    /// The soft limit now in force.
+    pub soft: u64,
+    /// The soft limit before, if it was raised.
+    pub raised_from: Option<u64>,
+    /// Descriptors open at the time of the check.
+    pub open: u64,
+}
+
+impl FdBudget {
+    /// How many sockets can be open at once.
+    pub fn max_concurrency(&self) -> usize {
+        self.soft.saturating_sub(self.open + RESERVED_FDS).max(1) as usize
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit and reports the budget.
+pub fn raise_fd_limit() -> FdBudget {
+    let limit = getrlimit(Resource::Nofile);
+    let soft = limit.current.unwrap_or(u64::MAX);
+    let hard = limit.maximum;
+    let mut budget = FdBudget {
+        soft,
+        raised_from: None,
+        open: open_fds(),
+    };
+    let target = hard.unwrap_or(1 << 20);
+    if target > soft {
+        let raised = Rlimit {
+            current: Some(target),
+            maximum: hard,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => {
+                budget.soft = target;
+                budget.raised_from = Some(soft);
+            }
+            Err(e) => log::debug!("could not raise RLIMIT_NOFILE to {target}: {e}"),
+        }
+    }
+    budget
+}
+
+fn open_fds() -> u64 {
+    std::fs::read_dir("/proc/self/fd").map_or(3, |dir| dir.count() as u64)
+}

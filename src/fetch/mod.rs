@@ -1,0 +1,136 @@
+//! The job: a stream of targets in, one outcome per target out.
+//!
+//! [`run`] keeps up to `concurrency` fetches in flight. Each target becomes
+//! one task (the seed's `wget(host)` coroutine) that resolves, connects,
+//! sends the request and reads until the response head is complete
+//! (`job.rs`). Outcomes go to a [`Sink`] in completion order; targets come
+//! from a [`Targets`] source that is read only as fast as fetches finish, so
+//! memory follows the concurrency, not the length of the input.
+//!
+//! Invariant: every target taken from the source produces exactly one
+//! outcome, an `Ok` head or one [`FetchError`], within `max_time`.
+
+mod config;
+mod fd_limit;
+pub mod input;
+mod job;
+mod outcome;
+pub mod output;
+mod summary;
+mod target;
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+pub use config::Config;
+pub use fd_limit::{raise_fd_limit, FdBudget};
+pub use outcome::{ErrorKind, FetchError, Outcome, Timings};
+pub use summary::Summary;
+pub use target::{parse_target, Target, TargetError};
+
+use crate::net::Resolver;
+use crate::runtime::{self, channel};
+
+/// Where targets come from, one at a time.
+pub trait Targets {
+    /// The next target line, or `None` at the end of the input.
+    fn next(&mut self) -> impl Future<Output = Option<String>>;
+}
+
+/// Targets from an iterator (a list in memory).
+#[derive(Debug)]
+pub struct FromIter<I>(pub I);
+
+impl<I: Iterator<Item = String>> Targets for FromIter<I> {
+    async fn next(&mut self) -> Option<String> {
+        self.0.next()
+    }
+}
+
+/// Targets from a reader thread (a file or stdin read off the loop thread).
+impl Targets for channel::Receiver<String> {
+    async fn next(&mut self) -> Option<String> {
+        self.recv().await
+    }
+}
+
+/// Where outcomes go.
+pub trait Sink {
+    /// A fetch of `target` is starting (for `-v`).
+    fn started(&self, _target: &str) {}
+    /// One head line of `target` arrived (only with `Config::live`).
+    fn line(&self, _target: &str, _line: &[u8]) {}
+    /// `outcome` is final.
+    fn finished(&self, outcome: Outcome);
+    /// Waits until the sink can take more; called before each new target
+    /// starts, so a slow consumer slows the run instead of growing memory.
+    fn ready(&self) -> impl Future<Output = ()> {
+        async {}
+    }
+}
+
+/// In-flight fetches, and the driver's waker for when one finishes.
+#[derive(Default)]
+struct Slots {
+    in_flight: Cell<usize>,
+    driver: RefCell<Option<Waker>>,
+}
+
+impl Slots {
+    fn release(&self) {
+        self.in_flight.set(self.in_flight.get() - 1);
+        if let Some(waker) = self.driver.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+
+    /// Waits until fewer than `limit` fetches are in flight.
+    async fn below(&self, limit: usize) {
+        poll_fn(|cx| {
+            if self.in_flight.get() < limit {
+                Poll::Ready(())
+            } else {
+                *self.driver.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Fetches every target from `targets`, `config.concurrency` at a time,
+/// and hands each outcome to `sink`. Must run inside `Runtime::block_on`.
+pub async fn run<S: Sink + 'static>(config: Config, mut targets: impl Targets, sink: Rc<S>) -> Summary {
+    let started = Instant::now();
+    let concurrency = config.concurrency.max(1);
+    let shared = Rc::new(job::Shared {
+        resolver: Resolver::new(config.dns_workers),
+        config,
+        scratch: RefCell::new(vec![0; job::SCRATCH_SIZE]),
+    });
+    let slots = Rc::new(Slots::default());
+    let summary = Rc::new(RefCell::new(Summary::default()));
+
+    loop {
+        slots.below(concurrency).await;
+        sink.ready().await;
+        let Some(input) = targets.next().await else { break };
+        slots.in_flight.set(slots.in_flight.get() + 1);
+        sink.started(&input);
+        let (shared, slots, summary, sink) = (shared.clone(), slots.clone(), summary.clone(), sink.clone());
+        drop(runtime::spawn(async move {
+            let outcome = job::fetch(&shared, input, &*sink).await;
+            summary.borrow_mut().add(&outcome);
+            sink.finished(outcome);
+            slots.release();
+        }));
+    }
+    slots.below(1).await; // every fetch has finished
+    sink.ready().await;
+    let mut summary = summary.take();
+    summary.elapsed = started.elapsed();
+    summary
+}

@@ -1,0 +1,186 @@
+//! Targets: what the user typed, checked and split into host, port and path.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+/// A target ready to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host for DNS and the `Host` header: an IPv4 literal, an IPv6
+    /// literal without brackets, or a name in ASCII (internationalised names
+    /// converted to punycode).
+    pub host: String,
+    /// The TCP port (80 unless given).
+    pub port: u16,
+    /// The request path (`/` unless given).
+    pub path: String,
+}
+
+impl Target {
+    /// The `Host` header value: the host, bracketed if IPv6, with `:port`
+    /// unless it is 80.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == 80 {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// `http://host[:port]/path`, for reports.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.host_header(), self.path)
+    }
+}
+
+/// Why a target could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// Malformed: empty host, bad port, bad characters, unknown scheme.
+    Bad(String),
+    /// Well-formed, but needs something not built yet (TLS).
+    Unsupported(String),
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetError::Bad(message) | TargetError::Unsupported(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// Parses `host`, `host:port`, `1.2.3.4`, `[::1]:8080` or
+/// `http://host[:port][/path]`.
+pub fn parse_target(input: &str) -> Result<Target, TargetError> {
+    let bad = |why: &str| TargetError::Bad(format!("'{input}': {why}"));
+    let text = input.trim();
+    let rest = match text.split_once("://") {
+        None => text,
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+            return Err(TargetError::Unsupported(format!(
+                "'{input}': TLS is not supported yet; use http:// or a plain host"
+            )))
+        }
+        Some((scheme, _)) => return Err(bad(&format!("unknown scheme '{scheme}' (only http:// is supported)"))),
+    };
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+    if path.bytes().any(|b| !b.is_ascii_graphic()) {
+        return Err(bad("the path has spaces, control or non-ASCII characters (percent-encode them)"));
+    }
+    if authority.contains('@') {
+        return Err(bad("user names in URLs are not supported"));
+    }
+    let (host, port) = split_host_port(authority).map_err(|why| bad(why))?;
+    let port = match port {
+        None => 80,
+        Some(text) => match text.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => return Err(bad(&format!("bad port '{text}' (want 1-65535)"))),
+        },
+    };
+    Ok(Target {
+        host: normalise_host(host).map_err(|why| bad(&why))?,
+        port,
+        path,
+    })
+}
+
+/// Splits `host[:port]` or `[v6][:port]`.
+fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("unclosed '[' in an IPv6 address")?;
+        if host.parse::<Ipv6Addr>().is_err() {
+            return Err("not an IPv6 address inside [ ]");
+        }
+        return match after {
+            "" => Ok((host, None)),
+            _ => match after.strip_prefix(':') {
+                Some(port) => Ok((host, Some(port))),
+                None => Err("unexpected text after ']'"),
+            },
+        };
+    }
+    if authority.parse::<Ipv6Addr>().is_ok() {
+        return Ok((authority, None)); // a bare IPv6 literal such as ::1
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => Ok((host, Some(port))),
+        None => Ok((authority, None)),
+    }
+}
+
+/// Checks a host and converts an internationalised name to ASCII.
+fn normalise_host(host: &str) -> Result<String, String> {
+    if host.is_empty() {
+        return Err("empty host".into());
+    }
+    if host.contains(':') {
+        return Ok(host.to_owned()); // an IPv6 literal, checked by the caller
+    }
+    let ascii = if host.is_ascii() {
+        host.to_ascii_lowercase()
+    } else {
+        idna::domain_to_ascii(host).map_err(|_| format!("'{host}' is not a valid internationalised domain name"))?
+    };
+    let valid_label = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let trimmed = ascii.strip_suffix('.').unwrap_or(&ascii);
+    if ascii.len() > 253 || !trimmed.split('.').all(valid_label) {
+        return Err(format!("'{host}' is not a valid host name"));
+    }
+    Ok(ascii)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(input: &str) -> (String, u16, String) {
+        let t = parse_target(input).unwrap();
+        (t.host, t.port, t.path)
+    }
+
+    #[test]
+    fn accepted_forms() {
+        assert_eq!(ok("www.sohu.com"), ("www.sohu.com".into(), 80, "/".into()));
+        assert_eq!(ok("Example.COM:8080"), ("example.com".into(), 8080, "/".into()));
+        assert_eq!(ok("1.2.3.4"), ("1.2.3.4".into(), 80, "/".into()));
+        assert_eq!(ok("[::1]:8080"), ("::1".into(), 8080, "/".into()));
+        assert_eq!(ok("::1"), ("::1".into(), 80, "/".into()));
+        assert_eq!(ok("http://h:81/a/b?q=1"), ("h".into(), 81, "/a/b?q=1".into()));
+        assert_eq!(ok("HTTP://h?x"), ("h".into(), 80, "/?x".into()));
+        assert_eq!(ok("中文.com"), ("xn--fiq228c.com".into(), 80, "/".into()));
+        assert_eq!(ok("例子.测试"), ("xn--fsqu00a.xn--0zwm56d".into(), 80, "/".into()));
+    }
+
+    #[test]
+    fn rejected_forms() {
+        for input in ["", ":80", "h:0", "h:65536", "h:x", "ftp://h", "[::1", "[zz]:1", "a b", "h/ x", "u@h", "a..b"] {
+            assert!(matches!(parse_target(input), Err(TargetError::Bad(_))), "{input:?}");
+        }
+        assert!(matches!(parse_target("https://h"), Err(TargetError::Unsupported(_))));
+    }
+
+    #[test]
+    fn host_header_brackets_v6_and_adds_odd_ports() {
+        assert_eq!(parse_target("[::1]:8080").unwrap().host_header(), "[::1]:8080");
+        assert_eq!(parse_target("h").unwrap().host_header(), "h");
+        assert_eq!(parse_target("h:81").unwrap().url(), "http://h:81/");
+    }
+}
