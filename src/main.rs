@@ -399,6 +399,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
     });
     let summary = runtime.block_on(fetch::run(config, targets, Rc::new(SinkHandle(sink.clone()))));
     sink.flush();
+    if std::env::var_os("FH_DEBUG_STATS").is_some() {
+        eprintln!("{:#?}", runtime.stats());
+    }
     drop(runtime); // drops the pending flush task and its clone of the sink
     drop(sink); // closes the channel: the writer finishes
     match writer.join() {

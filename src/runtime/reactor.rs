@@ -136,12 +136,10 @@ impl Reactor {
         Ok(key)
     }
 
-    /// Removes `source` from the poller and frees its slot. Its key goes
-    /// stale, so a late event can never wake whoever reuses the slot.
-    pub(crate) fn deregister(&self, source: &mut impl Source, key: Key) {
-        // Failure here means the fd is already gone from epoll; the slot must
-        // be freed either way.
-        let _ = self.registry.deregister(source);
+    /// Frees the slot of a source that is about to be closed (closing
+    /// removes it from epoll). Its key goes stale, so a late event can never
+    /// wake whoever reuses the slot.
+    pub(crate) fn release(&self, key: Key) {
         let removed = self.sources.borrow_mut().remove(key);
         drop(removed); // wakers dropped with the borrow released
     }
@@ -273,7 +271,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let mut old = mio::net::TcpStream::connect(addr).unwrap();
         let old_key = reactor.register(&mut old).unwrap();
-        reactor.deregister(&mut old, old_key);
+        reactor.release(old_key);
+        drop(old);
 
         let mut new = mio::net::TcpStream::connect(addr).unwrap();
         let new_key = reactor.register(&mut new).unwrap();
