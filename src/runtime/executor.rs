@@ -5,8 +5,8 @@
 //! *when* to run the queue; this file decides *how* one task is run.
 //!
 //! Two budgets keep one busy task from starving the rest:
-//! - the loop runs at most [`MAX_TASKS_PER_TURN`] tasks before it polls for I/O
-//!   and fires timers again;
+//! - the loop runs at most [`MAX_TASKS_PER_TURN`] task polls before it polls
+//!   for I/O and fires timers again, even if a task keeps waking itself;
 //! - each poll of a task gets [`OPS_PER_POLL`] I/O operations. A leaf future
 //!   that finds the budget spent returns `Pending` after waking its own task,
 //!   so a task reading from a socket that always has data still yields (tokio
@@ -24,7 +24,9 @@ use super::context::Core;
 use super::slab::{Key, Slab};
 use super::task::{self, JoinHandle, Task, TaskWaker};
 
-/// Tasks run per loop turn before the loop checks I/O and timers again.
+/// Task polls per loop turn before the loop checks I/O and timers again
+/// (tokio's `event_interval` is 61; asyncio runs one snapshot of its ready
+/// queue).
 pub(crate) const MAX_TASKS_PER_TURN: usize = 256;
 
 /// I/O operations one poll of a task may complete before it must yield.

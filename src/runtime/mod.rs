@@ -9,7 +9,8 @@
 //! # One turn of the loop
 //!
 //! ```text
-//!   ┌─► 1. run queued tasks  (at most MAX_TASKS_PER_TURN; each poll gets an I/O budget)
+//!   ┌─► 1. run queued tasks  (until none is left or MAX_TASKS_PER_TURN have run;
+//!   │                         each poll also gets an I/O budget)
 //!   │   2. poll mio          (timeout: 0 if tasks are still queued, else until the
 //!   │                         next timer, else for ever) and wake the tasks the
 //!   │                         events concern; collect wakes from other threads
@@ -118,17 +119,17 @@ impl Runtime {
         loop {
             Counters::add(&core.counters.turns, 1);
 
-            // 1. Run the tasks that are queued now. Tasks woken while these
-            //    run wait for the next turn, after I/O has been polled.
-            let queued = core.executor.run_queue.borrow().len();
-            for _ in 0..queued.min(MAX_TASKS_PER_TURN) {
+            // 1. Run queued tasks, including ones woken or spawned while
+            //    these run, up to the budget; then look at I/O and timers
+            //    even if tasks are still queued.
+            let mut ran = 0;
+            while ran < MAX_TASKS_PER_TURN {
                 let Some(key) = core.executor.run_queue.borrow_mut().pop_front() else {
                     break;
                 };
+                ran += 1;
                 if key == MAIN {
-                    main_waker
-                        .queued
-                        .store(false, std::sync::atomic::Ordering::Release);
+                    main_waker.queued.store(false, std::sync::atomic::Ordering::Release);
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }
@@ -136,11 +137,7 @@ impl Runtime {
                     core.run_task(key);
                 }
             }
-            log::trace!(
-                "turn: ran {} of {} queued tasks",
-                queued.min(MAX_TASKS_PER_TURN),
-                queued
-            );
+            log::trace!("turn: ran {ran} tasks");
 
             // 2. Poll for I/O. Block only if there is nothing to run.
             let poll_timeout = if !core.executor.run_queue.borrow().is_empty() {
