@@ -106,7 +106,7 @@ impl Client {
         Ok(match self {
             Client::Ours => {
                 let rt = fetch_headers::runtime::Runtime::new()?;
-                measure(|| rt.block_on(ours_fetch::fetch_all_on_net_api(addr, total, concurrency)))
+                measure(|| rt.block_on(ours_fetch::fetch_all_with_engine(addr, total, concurrency)))
             }
             Client::TokioCurrentThread => {
                 let rt = tokio::runtime::Builder::new_current_thread()

@@ -233,7 +233,10 @@ struct SinkHandle(Rc<CliSink>);
 impl Sink for SinkHandle {
     fn started(&self, target: &str) {
         if self.0.verbose && !self.0.json {
-            let line = format!("wget {}...\n", fetch_headers::http::escape_line(target.as_bytes()));
+            let line = format!(
+                "wget {}...\n",
+                fetch_headers::http::escape_line(target.as_bytes())
+            );
             self.0.add(&line, 0, 0);
         }
     }
@@ -397,7 +400,11 @@ fn run(args: Args) -> Result<ExitCode, String> {
         pending: RefCell::default(),
         flush_scheduled: Cell::new(false),
     });
-    let summary = runtime.block_on(fetch::run(config, targets, Rc::new(SinkHandle(sink.clone()))));
+    let summary = runtime.block_on(fetch::run(
+        config,
+        targets,
+        Rc::new(SinkHandle(sink.clone())),
+    ));
     sink.flush();
     if std::env::var_os("FH_DEBUG_STATS").is_some() {
         eprintln!("{:#?}", runtime.stats());

@@ -65,38 +65,44 @@ pub const MAX_LINE: usize = 8 * 1024;
 /// naming the bytes.
 pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<TargetReader> {
     let (tx, rx) = channel::channel(QUEUE);
-    thread::Builder::new().name("fetch-headers-input".into()).spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        // Hands the batch over; false once the loop has stopped listening.
-        let send = |batch: &mut Vec<String>| batch.is_empty() || tx.send_blocking(std::mem::take(batch)).is_ok();
-        for source in sources {
-            match source {
-                Source::Args(targets) => batch.extend(targets),
-                Source::Reader(reader) => {
-                    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-                    let mut line = Vec::new();
-                    loop {
-                        // About to wait on the OS (a slow pipe, a person
-                        // typing): let the loop have what we have first.
-                        if (reader.buffer().is_empty() || batch.len() >= BATCH) && !send(&mut batch) {
-                            return;
-                        }
-                        line.clear();
-                        match read_line(&mut reader, &mut line) {
-                            Ok(0) => break,
-                            Ok(_) => {}
-                            Err(e) => {
-                                log::error!("reading targets: {e}");
-                                break;
+    thread::Builder::new()
+        .name("fetch-headers-input".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            // Hands the batch over; false once the loop has stopped listening.
+            let send = |batch: &mut Vec<String>| {
+                batch.is_empty() || tx.send_blocking(std::mem::take(batch)).is_ok()
+            };
+            for source in sources {
+                match source {
+                    Source::Args(targets) => batch.extend(targets),
+                    Source::Reader(reader) => {
+                        let mut reader = BufReader::with_capacity(64 * 1024, reader);
+                        let mut line = Vec::new();
+                        loop {
+                            // About to wait on the OS (a slow pipe, a person
+                            // typing): let the loop have what we have first.
+                            if (reader.buffer().is_empty() || batch.len() >= BATCH)
+                                && !send(&mut batch)
+                            {
+                                return;
                             }
+                            line.clear();
+                            match read_line(&mut reader, &mut line) {
+                                Ok(0) => break,
+                                Ok(_) => {}
+                                Err(e) => {
+                                    log::error!("reading targets: {e}");
+                                    break;
+                                }
+                            }
+                            batch.extend(target_of(&line, &encoding));
                         }
-                        batch.extend(target_of(&line, &encoding));
                     }
                 }
             }
-        }
-        send(&mut batch);
-    })?;
+            send(&mut batch);
+        })?;
     Ok(TargetReader {
         rx,
         batch: Vec::new().into_iter(),

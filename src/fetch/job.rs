@@ -1,31 +1,41 @@
-//! One target, start to finish: the future the driver spawns per target.
+//! One target, start to finish: [`Fetch`], the hand-written future the
+//! driver spawns per target.
 //!
 //! ```text
-//! parse target ─► resolve (DNS worker) ─► connect (each address in turn)
-//!   ─► write request ─► read + parse until the final head ─► close
+//!  Resolve ──► Connect ──► Send ──► Read ──► Done
+//!  (DNS worker) (each address   (request)  (until the final head)
+//!               in turn)
 //! ```
 //!
-//! `connect_timeout` bounds resolve + connect, `read_timeout` bounds every
-//! wait on the server, `max_time` bounds the whole; whichever expires first
-//! drops the future, which closes the socket. The seed did the same steps
-//! with `open_connection`, `write`/`drain` and a `readline` loop.
+//! The seed did these steps with `open_connection`, `write`/`drain` and a
+//! `readline` loop, each an `await`. Here they are the states of one enum,
+//! advanced by `poll`, for two reasons a header fetcher cares about:
+//!
+//! - **Memory.** An `async fn` with nested `timeout`s keeps every
+//!   sub-future's state side by side (about 2 KB here); the enum keeps only
+//!   the current phase's (a few hundred bytes), and the fetch holds no read
+//!   buffer while it waits: reads go to one scratch buffer shared by the
+//!   loop, and only head bytes are kept, in the parser.
+//! - **One timer per fetch.** The timer is always set to the nearest limit:
+//!   `connect_timeout` (for resolve + connect), `read_timeout` (renewed by
+//!   every byte), or `max_time` (the whole fetch). Renewing it after a read
+//!   only moves a deadline later, which costs no timer operation.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::task::Poll;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::outcome::{ErrorKind, FetchError, Outcome, Timings};
 use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
 use crate::http::{Feed, HeadParser, Request, ResponseHead};
-use crate::net::{Family, Resolver, TcpStream};
-use crate::runtime::timeout;
+use crate::net::{Addresses, Family, Resolver, TcpStream};
+use crate::runtime::{sleep_until, Sleep};
 
-/// Bytes one read may take from a socket. Reads go into one scratch buffer
-/// shared by all fetches on the loop; only the head bytes are kept, in the
-/// parser, so an idle connection holds no read buffer at all.
+/// Bytes one read may take from a socket, into the shared scratch buffer.
 pub(crate) const SCRATCH_SIZE: usize = 16 * 1024;
 
 /// What every fetch of a run shares.
@@ -36,199 +46,347 @@ pub(crate) struct Shared {
     pub(crate) scratch: RefCell<Vec<u8>>,
 }
 
-/// Fetches one target and returns its outcome; never fails, never hangs
-/// past `max_time`.
-pub(crate) async fn fetch(shared: &Shared, input: String, sink: &impl Sink) -> Outcome {
-    let timings = RefCell::new(Timings::new(Instant::now()));
-    let addr = RefCell::new(None);
-    let mut url = None;
-    let result = match parse_target(&input) {
-        Err(TargetError::Bad(message)) => Err(FetchError::new(ErrorKind::BadTarget, message)),
-        Err(TargetError::Unsupported(message)) => {
-            Err(FetchError::new(ErrorKind::Unsupported, message))
-        }
-        Ok(target) => {
-            url = Some(target.url());
-            let max_time = shared.config.max_time;
-            let work = fetch_target(shared, &input, &target, &timings, &addr, sink);
-            match timeout(max_time, work).await {
-                Ok(result) => result,
-                Err(_) => Err(FetchError::new(
-                    ErrorKind::Timeout,
-                    format!("no complete response head within {}", human(max_time)),
-                )),
-            }
-        }
-    };
-    let mut timings = timings.into_inner();
-    timings.total = timings.start.elapsed();
-    let outcome = Outcome {
-        target: input,
-        url,
-        addr: addr.into_inner(),
-        result,
-        timings,
-    };
-    match &outcome.result {
-        Ok(_) => log::debug!("{}: done in {:?}", outcome.target, timings.total),
-        Err(e) => log::debug!("{}: {e}", outcome.target),
-    }
-    outcome
+/// Where a fetch is.
+enum Phase {
+    /// Waiting for a DNS worker (`started` as `Resolver::poll_lookup` wants).
+    Resolve { started: bool },
+    /// Trying `ips[next - 1]` (the `stream`), then the rest in turn.
+    Connect {
+        ips: Addresses,
+        next: usize,
+        stream: Option<TcpStream>,
+        last_error: Option<FetchError>,
+    },
+    /// Writing the request; `written` bytes are out.
+    Send {
+        stream: TcpStream,
+        request: Vec<u8>,
+        written: usize,
+    },
+    /// Reading and parsing until the final (non-1xx) head.
+    Read {
+        stream: TcpStream,
+        parser: HeadParser,
+        heads: Vec<ResponseHead>,
+        live: Option<LiveLines>,
+    },
+    /// The outcome was produced.
+    Done,
 }
 
-async fn fetch_target(
-    shared: &Shared,
-    input: &str,
-    target: &Target,
-    timings: &RefCell<Timings>,
-    addr_slot: &RefCell<Option<SocketAddr>>,
-    sink: &impl Sink,
-) -> Result<Vec<ResponseHead>, FetchError> {
-    let config = &shared.config;
-    let start = timings.borrow().start;
-    let connect_deadline = start + config.connect_timeout;
+/// The future of one fetch; its output is the target's [`Outcome`].
+pub(crate) struct Fetch<'a, S> {
+    shared: &'a Shared,
+    sink: &'a S,
+    input: String,
+    target: Result<Target, TargetError>,
+    timings: Timings,
+    addr: Option<SocketAddr>,
+    phase: Phase,
+    /// Fires at `deadline()`: the nearest limit for the current phase.
+    timer: Sleep,
+    /// When the current phase must be over (before `max_time` applies).
+    phase_deadline: Instant,
+    /// When the request was fully sent.
+    sent_at: Instant,
+}
 
-    // 1. Resolve, on a DNS worker thread (an IP literal returns at once).
-    let ips = match timeout_at(connect_deadline, shared.resolver.lookup(&target.host)).await {
-        Some(Ok(ips)) => ips,
-        Some(Err(e)) => return Err(FetchError::new(ErrorKind::Dns, e.to_string())),
-        None => {
-            return Err(FetchError::new(
-                ErrorKind::Dns,
-                format!(
-                    "resolving '{}' took over {}",
-                    target.host,
-                    human(config.connect_timeout)
-                ),
-            ))
+/// Starts the fetch of one target line.
+pub(crate) fn fetch<'a, S: Sink>(shared: &'a Shared, input: String, sink: &'a S) -> Fetch<'a, S> {
+    let start = Instant::now();
+    let target = parse_target(&input);
+    let phase_deadline = start + shared.config.connect_timeout;
+    let mut fetch = Fetch {
+        shared,
+        sink,
+        input,
+        target,
+        timings: Timings::new(start),
+        addr: None,
+        phase: Phase::Resolve { started: false },
+        timer: sleep_until(start),
+        phase_deadline,
+        sent_at: start,
+    };
+    fetch.timer = sleep_until(deadline(phase_deadline, &fetch.timings, &shared.config));
+    fetch
+}
+
+/// The nearer of a phase's limit and the fetch's `max_time`.
+fn deadline(phase_deadline: Instant, timings: &Timings, config: &Config) -> Instant {
+    phase_deadline.min(timings.start + config.max_time)
+}
+
+impl<S: Sink> Fetch<'_, S> {
+    fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Runs the phases as far as they go without waiting. `Ready` carries
+    /// the result; `Pending` means a waker is registered.
+    fn advance(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<ResponseHead>, FetchError>> {
+        let (shared, sink) = (self.shared, self.sink);
+        let config = &shared.config;
+        // After each read the read limit starts again (and after connecting,
+        // it replaces the connect limit).
+        let renew = |timer: &mut Sleep, phase_deadline: &mut Instant, timings: &Timings| {
+            *phase_deadline = Instant::now() + config.read_timeout;
+            timer.reset(deadline(*phase_deadline, timings, config));
+        };
+        let target = match &self.target {
+            Ok(target) => target,
+            Err(TargetError::Bad(message)) => {
+                return Poll::Ready(Err(FetchError::new(ErrorKind::BadTarget, message.clone())))
+            }
+            Err(TargetError::Unsupported(message)) => {
+                return Poll::Ready(Err(FetchError::new(
+                    ErrorKind::Unsupported,
+                    message.clone(),
+                )))
+            }
+        };
+        loop {
+            match &mut self.phase {
+                Phase::Resolve { started } => {
+                    let ips = match shared.resolver.poll_lookup(&target.host, started, cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(e)) => {
+                            return Poll::Ready(Err(FetchError::new(ErrorKind::Dns, e.to_string())))
+                        }
+                        Poll::Ready(Ok(ips)) => ips,
+                    };
+                    self.timings.dns = Some(self.timings.start.elapsed());
+                    log::debug!("{}: resolved to {ips:?}", self.input);
+                    self.phase = Phase::Connect {
+                        ips,
+                        next: 0,
+                        stream: None,
+                        last_error: None,
+                    };
+                }
+                Phase::Connect {
+                    ips,
+                    next,
+                    stream,
+                    last_error,
+                } => {
+                    let Some(connecting) = stream else {
+                        // Start on the next address of the wanted family.
+                        let family = config.family;
+                        let Some(ip) = ips[*next..].iter().find(|ip| allowed(family, ip)).copied()
+                        else {
+                            let error = last_error.take().unwrap_or_else(|| {
+                                FetchError::new(
+                                    ErrorKind::Dns,
+                                    format!("'{}' has no {family:?} address", target.host),
+                                )
+                            });
+                            return Poll::Ready(Err(error));
+                        };
+                        *next = ips
+                            .iter()
+                            .position(|x| *x == ip)
+                            .map_or(ips.len(), |i| i + 1);
+                        let addr = SocketAddr::new(ip, target.port);
+                        self.addr = Some(addr);
+                        match TcpStream::start_connect(addr) {
+                            Ok(started) => *stream = Some(started),
+                            Err(e) => *last_error = Some(connect_error(addr, &e)),
+                        }
+                        continue;
+                    };
+                    match connecting.poll_connected(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(e)) => {
+                            let addr = self
+                                .addr
+                                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+                            log::debug!("{}: connect {addr}: {e}", self.input);
+                            *last_error = Some(connect_error(addr, &e));
+                            *stream = None; // closes it; try the next address
+                        }
+                        Poll::Ready(Ok(())) => {
+                            let Some(connected) = stream.take() else {
+                                unreachable!("matched Some above")
+                            };
+                            let dns = self.timings.dns.unwrap_or_default();
+                            self.timings.connect =
+                                Some(self.timings.start.elapsed().saturating_sub(dns));
+                            log::debug!("{}: connected to {:?}", self.input, self.addr);
+                            let request = request_bytes(config, target)?;
+                            self.phase = Phase::Send {
+                                stream: connected,
+                                request,
+                                written: 0,
+                            };
+                            renew(&mut self.timer, &mut self.phase_deadline, &self.timings);
+                        }
+                    }
+                }
+                Phase::Send {
+                    stream,
+                    request,
+                    written,
+                } => {
+                    while *written < request.len() {
+                        match stream.poll_write(cx, &request[*written..]) {
+                            Poll::Pending => return Poll::Pending,
+                            Poll::Ready(Ok(n)) => *written += n,
+                            Poll::Ready(Err(e)) => {
+                                return Poll::Ready(Err(FetchError::new(
+                                    ErrorKind::of_io(&e),
+                                    format!("sending the request: {e}"),
+                                )))
+                            }
+                        }
+                    }
+                    log::debug!("{}: request sent ({} bytes)", self.input, request.len());
+                    let Phase::Send { stream, .. } =
+                        std::mem::replace(&mut self.phase, Phase::Done)
+                    else {
+                        unreachable!("matched Send above")
+                    };
+                    self.timings.first_byte = None;
+                    self.phase = Phase::Read {
+                        stream,
+                        parser: HeadParser::with_limits(config.limits),
+                        heads: Vec::new(),
+                        live: config.live.then(LiveLines::default),
+                    };
+                    self.sent_at = Instant::now();
+                }
+                Phase::Read {
+                    stream,
+                    parser,
+                    heads,
+                    live,
+                } => {
+                    let mut scratch = shared.scratch.borrow_mut();
+                    let n = match stream.poll_read(cx, &mut scratch[..]) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(n)) => n,
+                        Poll::Ready(Err(e)) => {
+                            return Poll::Ready(Err(FetchError::new(
+                                ErrorKind::of_io(&e),
+                                format!("reading the response: {e}"),
+                            )))
+                        }
+                    };
+                    if self.timings.first_byte.is_none() {
+                        self.timings.first_byte = Some(self.sent_at.elapsed());
+                    }
+                    match feed(
+                        parser,
+                        &scratch[..n],
+                        heads,
+                        live.as_mut(),
+                        &self.input,
+                        sink,
+                    ) {
+                        Fed::More => {}
+                        Fed::Done => {
+                            log::debug!("{}: head complete", self.input);
+                            return Poll::Ready(Ok(std::mem::take(heads)));
+                        }
+                        Fed::Eof => return Poll::Ready(Err(FetchError::from_head(&parser.eof()))),
+                        Fed::Failed(error) => return Poll::Ready(Err(error)),
+                    }
+                    drop(scratch);
+                    renew(&mut self.timer, &mut self.phase_deadline, &self.timings);
+                }
+                Phase::Done => {
+                    return Poll::Ready(Err(FetchError::new(
+                        ErrorKind::Local,
+                        "polled after completion",
+                    )))
+                }
+            }
         }
-    };
-    timings.borrow_mut().dns = Some(start.elapsed());
-    log::debug!("{input}: resolved to {ips:?}");
+    }
 
-    // 2. Connect to each address in turn, within what is left of the
-    //    connect timeout.
-    let allowed = |ip: &&std::net::IpAddr| match config.family {
-        Family::Any => true,
-        Family::V4 => ip.is_ipv4(),
-        Family::V6 => ip.is_ipv6(),
-    };
-    let mut stream = None;
-    let mut last_error = None;
-    for ip in ips.iter().filter(allowed) {
-        let addr = SocketAddr::new(*ip, target.port);
-        *addr_slot.borrow_mut() = Some(addr);
-        match timeout_at(connect_deadline, TcpStream::connect(addr)).await {
-            Some(Ok(connected)) => {
-                stream = Some(connected);
-                break;
-            }
-            Some(Err(e)) => {
-                log::debug!("{input}: connect {addr}: {e}");
-                last_error = Some(FetchError::new(
-                    ErrorKind::of_io(&e),
-                    format!("connect to {addr}: {e}"),
-                ));
-            }
-            None => {
-                return Err(FetchError::new(
-                    ErrorKind::ConnectTimeout,
-                    format!(
+    /// The error for the limit that just expired.
+    fn expired(&self) -> FetchError {
+        let config = self.config();
+        let max_time = self.timings.start + config.max_time;
+        if self.phase_deadline >= max_time {
+            return FetchError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "no complete response head within {}",
+                    human(config.max_time)
+                ),
+            );
+        }
+        match &self.phase {
+            Phase::Resolve { .. } => FetchError::new(
+                ErrorKind::Dns,
+                format!("resolving took over {}", human(config.connect_timeout)),
+            ),
+            Phase::Connect { .. } => FetchError::new(
+                ErrorKind::ConnectTimeout,
+                match self.addr {
+                    Some(addr) => format!(
                         "no connection to {addr} within {}",
                         human(config.connect_timeout)
                     ),
-                ))
-            }
-        }
-    }
-    let Some(stream) = stream else {
-        return Err(last_error.unwrap_or_else(|| {
-            FetchError::new(
-                ErrorKind::Dns,
-                format!("'{}' has no {:?} address", target.host, config.family),
-            )
-        }));
-    };
-    {
-        let mut timings = timings.borrow_mut();
-        timings.connect = Some(start.elapsed() - timings.dns.unwrap_or_default());
-    }
-    log::debug!("{input}: connected to {:?}", *addr_slot.borrow());
-
-    // 3. Send the request.
-    let request = request_bytes(config, target)?;
-    match timeout(config.read_timeout, stream.write_all(&request)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return Err(FetchError::new(
-                ErrorKind::of_io(&e),
-                format!("sending the request: {e}"),
-            ))
-        }
-        Err(_) => {
-            return Err(FetchError::new(
+                    None => format!("no connection within {}", human(config.connect_timeout)),
+                },
+            ),
+            Phase::Send { .. } => FetchError::new(
                 ErrorKind::ReadTimeout,
                 format!(
                     "the server took no request bytes for {}",
                     human(config.read_timeout)
                 ),
-            ))
+            ),
+            Phase::Read { .. } | Phase::Done => FetchError::new(
+                ErrorKind::ReadTimeout,
+                format!("no data from the server for {}", human(config.read_timeout)),
+            ),
         }
     }
-    let sent_at = Instant::now();
-    log::debug!("{input}: request sent ({} bytes)", request.len());
+}
 
-    // 4. Read until the final head is complete. Interim 1xx heads are kept
-    //    and reading goes on.
-    let mut parser = HeadParser::with_limits(config.limits);
-    let mut heads = Vec::new();
-    let mut live = config.live.then(LiveLines::default);
-    loop {
-        let read = poll_fn(|cx| {
-            let mut scratch = shared.scratch.borrow_mut();
-            let n = match stream.poll_read(cx, &mut scratch[..]) {
+impl<S: Sink> Future for Fetch<'_, S> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = self.get_mut();
+        let result = match this.advance(cx) {
+            Poll::Ready(result) => result,
+            // Waiting on I/O or DNS: make sure the timer will wake us too.
+            Poll::Pending => match Pin::new(&mut this.timer).poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Ready(Ok(n)) => n,
-            };
-            // Parse while we hold the scratch buffer, within this one poll.
-            Poll::Ready(Ok(feed(
-                &mut parser,
-                &scratch[..n],
-                &mut heads,
-                live.as_mut(),
-                input,
-                sink,
-            )))
-        });
-        let fed = match timeout(config.read_timeout, read).await {
-            Ok(Ok(fed)) => fed,
-            Ok(Err(e)) => {
-                return Err(FetchError::new(
-                    ErrorKind::of_io(&e),
-                    format!("reading the response: {e}"),
-                ))
-            }
-            Err(_) => {
-                return Err(FetchError::new(
-                    ErrorKind::ReadTimeout,
-                    format!("no data from the server for {}", human(config.read_timeout)),
-                ))
-            }
+                Poll::Ready(()) => Err(this.expired()),
+            },
         };
-        if timings.borrow().first_byte.is_none() {
-            timings.borrow_mut().first_byte = Some(sent_at.elapsed());
+        // Dropping the phase closes the socket now, not when the task ends.
+        this.phase = Phase::Done;
+        this.timings.total = this.timings.start.elapsed();
+        match &result {
+            Ok(_) => log::debug!("{}: done in {:?}", this.input, this.timings.total),
+            Err(e) => log::debug!("{}: {e}", this.input),
         }
-        match fed {
-            Fed::More => {}
-            Fed::Done => {
-                log::debug!("{input}: head complete");
-                return Ok(heads);
-            }
-            Fed::Eof => return Err(FetchError::from_head(&parser.eof())),
-            Fed::Failed(error) => return Err(error),
-        }
+        Poll::Ready(Outcome {
+            target: std::mem::take(&mut this.input),
+            url: this.target.as_ref().ok().map(Target::url),
+            addr: this.addr,
+            result,
+            timings: this.timings,
+        })
     }
+}
+
+fn allowed(family: Family, ip: &std::net::IpAddr) -> bool {
+    match family {
+        Family::Any => true,
+        Family::V4 => ip.is_ipv4(),
+        Family::V6 => ip.is_ipv6(),
+    }
+}
+
+fn connect_error(addr: SocketAddr, e: &std::io::Error) -> FetchError {
+    FetchError::new(ErrorKind::of_io(e), format!("connect to {addr}: {e}"))
 }
 
 /// What feeding one read to the parser came to.
@@ -312,14 +470,6 @@ fn request_bytes(config: &Config, target: &Target) -> Result<Vec<u8>, FetchError
     request
         .to_bytes()
         .map_err(|e| FetchError::new(ErrorKind::BadTarget, e.to_string()))
-}
-
-/// `timeout` with a deadline; `None` when it passes. A future that is
-/// ready at once still wins, as with `timeout`.
-async fn timeout_at<F: std::future::Future>(deadline: Instant, future: F) -> Option<F::Output> {
-    timeout(deadline.saturating_duration_since(Instant::now()), future)
-        .await
-        .ok()
 }
 
 /// `10s`, `500ms`: durations as the CLI spells them.

@@ -20,7 +20,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 /// The most answers the cache keeps.
@@ -117,38 +117,41 @@ impl Resolver {
     /// The addresses of `host`. An IP literal is returned as is, with no
     /// lookup (asyncio's `_ipaddr_info` shortcut); a name goes to a worker.
     pub async fn lookup(&self, host: &str) -> Result<Addresses, DnsError> {
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(Arc::from([ip]));
-        }
         let mut started = false;
-        poll_fn(|cx| {
-            let mut cache = lock(&self.shared.cache);
-            match cache.get_mut(host) {
-                Some(Entry::Done(answer)) => return Poll::Ready(answer.clone()),
-                Some(Entry::InFlight(waiters)) => {
-                    if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                        waiters.push(cx.waker().clone());
-                    }
-                }
-                None if started => {
-                    // Our answer was evicted before we saw it: ask again.
-                    cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
-                    drop(cache);
-                    self.submit(host);
-                }
-                None => {
-                    if cache.len() >= CACHE_CAPACITY {
-                        cache.retain(|_, entry| matches!(entry, Entry::InFlight(_)));
-                    }
-                    cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
-                    drop(cache);
-                    started = true;
-                    self.submit(host);
+        poll_fn(|cx| self.poll_lookup(host, &mut started, cx)).await
+    }
+
+    /// The poll form of [`Resolver::lookup`], for hand-written futures.
+    /// `started` starts `false` and must be kept between polls of one lookup.
+    pub fn poll_lookup(
+        &self,
+        host: &str,
+        started: &mut bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Addresses, DnsError>> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Poll::Ready(Ok(Arc::from([ip])));
+        }
+        let mut cache = lock(&self.shared.cache);
+        match cache.get_mut(host) {
+            Some(Entry::Done(answer)) => return Poll::Ready(answer.clone()),
+            Some(Entry::InFlight(waiters)) => {
+                if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    waiters.push(cx.waker().clone());
                 }
             }
-            Poll::Pending
-        })
-        .await
+            None => {
+                // Not asked yet, or our answer was evicted before we saw it.
+                if !*started && cache.len() >= CACHE_CAPACITY {
+                    cache.retain(|_, entry| matches!(entry, Entry::InFlight(_)));
+                }
+                cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
+                drop(cache);
+                *started = true;
+                self.submit(host);
+            }
+        }
+        Poll::Pending
     }
 
     /// Hands `host` to the workers, starting them on first use.

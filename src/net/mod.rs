@@ -17,6 +17,6 @@ mod tcp_listener;
 mod tcp_stream;
 
 pub use connect::{connect, ConnectError, Family};
-pub use dns::{DnsError, Resolver};
+pub use dns::{Addresses, DnsError, Resolver};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;

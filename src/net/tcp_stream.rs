@@ -35,10 +35,17 @@ impl TcpStream {
     /// `peer_addr()` failing with `NotConnected` means the wakeup was
     /// spurious and we wait again.
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        let stream = TcpStream::start_connect(addr)?;
         poll_fn(|cx| stream.poll_connected(cx)).await?;
         log::debug!("connected to {addr}");
         Ok(stream)
+    }
+
+    /// Starts connecting to `addr` without waiting: the first half of
+    /// [`TcpStream::connect`], for hand-written futures, which then call
+    /// [`TcpStream::poll_connected`].
+    pub fn start_connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)
     }
 
     /// Wraps an already connected (or connecting) mio stream.
@@ -48,7 +55,9 @@ impl TcpStream {
         Ok(TcpStream { source })
     }
 
-    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready once a connect started by [`TcpStream::start_connect`] has
+    /// finished, with its error if it failed.
+    pub fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let ready = self.source.poll_io(Direction::Write, cx, |s| {
                 if let Some(e) = s.take_error()? {

@@ -129,7 +129,9 @@ impl Runtime {
                 };
                 ran += 1;
                 if key == MAIN {
-                    main_waker.queued.store(false, std::sync::atomic::Ordering::Release);
+                    main_waker
+                        .queued
+                        .store(false, std::sync::atomic::Ordering::Release);
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }

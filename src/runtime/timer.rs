@@ -86,6 +86,17 @@ impl Sleep {
         self.deadline
     }
 
+    /// Moves the deadline. A later deadline keeps the timer entry already
+    /// armed (when it fires early, `poll` arms it again for the new time),
+    /// so pushing a deadline back after every read costs nothing; an
+    /// earlier one replaces the entry.
+    pub fn reset(&mut self, deadline: Instant) {
+        if deadline < self.deadline {
+            self.cancel();
+        }
+        self.deadline = deadline;
+    }
+
     fn cancel(&mut self) {
         if let Some((core, key)) = self.entry.take() {
             let removed = core.timers.borrow_mut().pending.remove(&key);
@@ -115,7 +126,8 @@ impl Future for Sleep {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
                     Some(waker) => *waker = cx.waker().clone(),
                     None => {
-                        // Popped early only if the clock jumped; re-arm.
+                        // It fired for an earlier deadline (see `reset`):
+                        // arm it again for the current one.
                         let key = timers.insert(deadline, cx.waker().clone());
                         drop(timers);
                         if let Some(entry) = &mut self.entry {
