@@ -20,7 +20,7 @@ fn read_heads(
     let mut rest = Vec::new();
     for chunk in chunks {
         let mut chunk = *chunk;
-        while heads.last().map_or(true, ResponseHead::is_informational) {
+        while heads.last().is_none_or(ResponseHead::is_informational) {
             match parser.feed(chunk)? {
                 Feed::Partial => {
                     chunk = &[];
