@@ -87,8 +87,6 @@ pub(crate) struct Fetch<'a, S> {
     timer: Sleep,
     /// When the current phase must be over (before `max_time` applies).
     phase_deadline: Instant,
-    /// When the request was fully sent.
-    sent_at: Instant,
 }
 
 /// Starts the fetch of one target line.
@@ -106,7 +104,6 @@ pub(crate) fn fetch<'a, S: Sink>(shared: &'a Shared, input: String, sink: &'a S)
         phase: Phase::Resolve { started: false },
         timer: sleep_until(start),
         phase_deadline,
-        sent_at: start,
     };
     fetch.timer = sleep_until(deadline(phase_deadline, &fetch.timings, &shared.config));
     fetch
@@ -246,14 +243,13 @@ impl<S: Sink> Fetch<'_, S> {
                     else {
                         unreachable!("matched Send above")
                     };
-                    self.timings.first_byte = None;
                     self.phase = Phase::Read {
                         stream,
                         parser: HeadParser::with_limits(config.limits),
                         heads: Vec::new(),
                         live: config.live.then(LiveLines::default),
                     };
-                    self.sent_at = Instant::now();
+                    self.timings.sent = Some(self.timings.start.elapsed());
                 }
                 Phase::Read {
                     stream,
@@ -272,8 +268,9 @@ impl<S: Sink> Fetch<'_, S> {
                             )))
                         }
                     };
-                    if self.timings.first_byte.is_none() {
-                        self.timings.first_byte = Some(self.sent_at.elapsed());
+                    if let (None, Some(sent)) = (self.timings.first_byte, self.timings.sent) {
+                        self.timings.first_byte =
+                            Some(self.timings.start.elapsed().saturating_sub(sent));
                     }
                     match feed(
                         parser,

@@ -148,6 +148,8 @@ pub struct Timings {
     pub dns: Option<Duration>,
     /// TCP connect, after DNS.
     pub connect: Option<Duration>,
+    /// When the request was fully written, from `start`.
+    pub sent: Option<Duration>,
     /// From the request being sent to the first response byte.
     pub first_byte: Option<Duration>,
     /// From start to outcome.
@@ -160,6 +162,7 @@ impl Timings {
             start,
             dns: None,
             connect: None,
+            sent: None,
             first_byte: None,
             total: Duration::ZERO,
         }

@@ -28,6 +28,8 @@ pub(crate) struct Core {
     pub(crate) timers: RefCell<Timers>,
     pub(crate) remote: Arc<Remote>,
     pub(crate) counters: Counters,
+    /// The loop's spans, while recording (`Runtime::record_spans`).
+    pub(crate) spans: RefCell<Option<Vec<super::LoopSpan>>>,
 }
 
 thread_local! {

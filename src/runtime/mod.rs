@@ -31,6 +31,7 @@ mod io_source;
 mod join;
 mod reactor;
 mod slab;
+mod spans;
 mod stats;
 mod task;
 mod timer;
@@ -45,6 +46,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 pub use join::{join_all, race, yield_now};
+pub use spans::{LoopSpan, SpanKind, MAX_SPANS};
 pub use stats::Stats;
 pub use task::{JoinError, JoinHandle};
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
@@ -90,6 +92,7 @@ impl Runtime {
                 waker,
             }),
             counters: Counters::default(),
+            spans: Default::default(),
         };
         Ok(Runtime {
             core: Rc::new(core),
@@ -122,6 +125,7 @@ impl Runtime {
             // 1. Run queued tasks, including ones woken or spawned while
             //    these run, up to the budget; then look at I/O and timers
             //    even if tasks are still queued.
+            let run_start = Instant::now();
             let mut ran = 0;
             while ran < MAX_TASKS_PER_TURN {
                 let Some(key) = core.executor.run_queue.borrow_mut().pop_front() else {
@@ -142,13 +146,21 @@ impl Runtime {
             log::trace!("turn: ran {ran} tasks");
 
             // 2. Poll for I/O. Block only if there is nothing to run.
-            let poll_timeout = if !core.executor.run_queue.borrow().is_empty() {
-                Some(Duration::ZERO)
+            let (poll_timeout, why) = if !core.executor.run_queue.borrow().is_empty() {
+                (Some(Duration::ZERO), "tasks are still queued")
             } else {
-                let next = core.timers.borrow().next_deadline();
-                next.map(|deadline| deadline.saturating_duration_since(Instant::now()))
+                match core.timers.borrow().next_deadline() {
+                    Some(deadline) => (
+                        Some(deadline.saturating_duration_since(Instant::now())),
+                        "the next timer",
+                    ),
+                    None => (
+                        None,
+                        "nothing to do until I/O or a wake from another thread",
+                    ),
+                }
             };
-            log::trace!("poll: timeout {:?}", poll_timeout);
+            log::trace!("poll: timeout {poll_timeout:?} ({why})");
             let before = Instant::now();
             let outcome = match core.reactor.poll(poll_timeout) {
                 Ok(outcome) => outcome,
@@ -161,6 +173,25 @@ impl Runtime {
                 counters
                     .blocked
                     .set(counters.blocked.get() + before.elapsed());
+            }
+            if let Some(spans) = core.spans.borrow_mut().as_mut() {
+                if spans.len() + 2 <= MAX_SPANS {
+                    let kind = SpanKind::Run { tasks: ran };
+                    spans.push(LoopSpan {
+                        start: run_start,
+                        end: before,
+                        kind,
+                    });
+                    let kind = SpanKind::Poll {
+                        timeout: poll_timeout,
+                        events: outcome.events,
+                    };
+                    spans.push(LoopSpan {
+                        start: before,
+                        end: Instant::now(),
+                        kind,
+                    });
+                }
             }
             let counters = &core.counters;
             Counters::add(&counters.events, outcome.events as u64);
@@ -189,6 +220,22 @@ impl Runtime {
     /// A snapshot of the loop's counters.
     pub fn stats(&self) -> Stats {
         self.core.counters.snapshot()
+    }
+
+    /// Starts (or stops) recording the loop's run and poll spans, at most
+    /// [`MAX_SPANS`] of them.
+    pub fn record_spans(&self, on: bool) {
+        *self.core.spans.borrow_mut() = on.then(Vec::new);
+    }
+
+    /// The spans recorded so far; recording goes on if it was on.
+    pub fn take_spans(&self) -> Vec<LoopSpan> {
+        self.core
+            .spans
+            .borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 }
 
