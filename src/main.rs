@@ -130,6 +130,11 @@ struct Args {
     #[arg(short, long)]
     quiet: bool,
 
+    /// Print the event loop's counters and per-phase latency percentiles
+    /// to stderr at the end (one JSON object with --json).
+    #[arg(long)]
+    stats: bool,
+
     /// DNS resolver threads.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     dns_workers: u32,
@@ -406,9 +411,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         Rc::new(SinkHandle(sink.clone())),
     ));
     sink.flush();
-    if std::env::var_os("FH_DEBUG_STATS").is_some() {
-        eprintln!("{:#?}", runtime.stats());
-    }
+    let loop_stats = runtime.stats();
     drop(runtime); // drops the pending flush task and its clone of the sink
     drop(sink); // closes the channel: the writer finishes
     match writer.join() {
@@ -416,6 +419,14 @@ fn run(args: Args) -> Result<ExitCode, String> {
         Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Ok(Err(e)) => eprintln!("fetch-headers: writing results failed: {e}"),
         Err(_) => eprintln!("fetch-headers: the output thread crashed"),
+    }
+    if args.stats {
+        let report = if args.json {
+            fetch::report::json(&loop_stats, &summary)
+        } else {
+            fetch::report::table(&loop_stats, &summary)
+        };
+        eprint!("{report}");
     }
     if !args.quiet {
         eprintln!("{summary}");

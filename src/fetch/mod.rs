@@ -12,10 +12,12 @@
 
 mod config;
 mod fd_limit;
+mod histogram;
 pub mod input;
 mod job;
 mod outcome;
 pub mod output;
+pub mod report;
 mod summary;
 mod target;
 
@@ -27,8 +29,9 @@ use std::time::Instant;
 
 pub use config::Config;
 pub use fd_limit::{raise_fd_limit, FdBudget};
+pub use histogram::Histogram;
 pub use outcome::{ErrorKind, FetchError, Outcome, Timings};
-pub use summary::Summary;
+pub use summary::{Latency, Summary};
 pub use target::{parse_target, Target, TargetError};
 
 use crate::net::Resolver;

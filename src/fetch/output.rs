@@ -57,17 +57,17 @@ pub fn text_line(out: &mut String, target: &str, line: &[u8]) {
 pub fn json(out: &mut String, outcome: &Outcome) {
     out.push('{');
     key(out, "target");
-    string(out, &outcome.target);
+    json_string(out, &outcome.target);
     out.push(',');
     key(out, "url");
     match &outcome.url {
-        Some(url) => string(out, url),
+        Some(url) => json_string(out, url),
         None => out.push_str("null"),
     }
     out.push(',');
     key(out, "address");
     match outcome.addr {
-        Some(addr) => string(out, &addr.to_string()),
+        Some(addr) => json_string(out, &addr.to_string()),
         None => out.push_str("null"),
     }
     match &outcome.result {
@@ -96,10 +96,10 @@ pub fn json(out: &mut String, outcome: &Outcome) {
             key(out, "error");
             out.push('{');
             key(out, "kind");
-            string(out, e.kind.as_str());
+            json_string(out, e.kind.as_str());
             out.push(',');
             key(out, "message");
-            string(out, &e.message);
+            json_string(out, &e.message);
             out.push('}');
         }
     }
@@ -141,7 +141,7 @@ fn head_fields(out: &mut String, head: &ResponseHead) {
             out.push(',');
         }
         out.push('[');
-        string(out, name);
+        json_string(out, name);
         out.push(',');
         bytes(out, value);
         out.push(']');
@@ -150,7 +150,7 @@ fn head_fields(out: &mut String, head: &ResponseHead) {
 }
 
 fn key(out: &mut String, name: &str) {
-    string(out, name);
+    json_string(out, name);
     out.push(':');
 }
 
@@ -165,13 +165,13 @@ fn millis(out: &mut String, value: Option<Duration>) {
 
 fn bytes(out: &mut String, value: &[u8]) {
     match std::str::from_utf8(value) {
-        Ok(text) => string(out, text),
-        Err(_) => string(out, &escape_line(value)),
+        Ok(text) => json_string(out, text),
+        Err(_) => json_string(out, &escape_line(value)),
     }
 }
 
-/// A JSON string literal.
-fn string(out: &mut String, text: &str) {
+/// Appends `text` as a JSON string literal.
+pub(crate) fn json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {

@@ -3,7 +3,33 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::histogram::Histogram;
 use super::outcome::{ErrorKind, Outcome};
+
+/// Latency of each phase, over the targets that reached it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Name resolution.
+    pub dns: Histogram,
+    /// TCP connect.
+    pub connect: Histogram,
+    /// Request sent to first response byte.
+    pub first_byte: Histogram,
+    /// Whole fetch, successes and failures alike.
+    pub total: Histogram,
+}
+
+impl Latency {
+    /// The phases with their names, in order.
+    pub fn phases(&self) -> [(&'static str, &Histogram); 4] {
+        [
+            ("dns", &self.dns),
+            ("connect", &self.connect),
+            ("first_byte", &self.first_byte),
+            ("total", &self.total),
+        ]
+    }
+}
 
 /// What a run came to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,12 +42,26 @@ pub struct Summary {
     pub failed: Vec<(ErrorKind, u64)>,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// Phase latencies.
+    pub latency: Latency,
 }
 
 impl Summary {
     /// Counts one outcome.
     pub fn add(&mut self, outcome: &Outcome) {
         self.hosts += 1;
+        let t = &outcome.timings;
+        let latency = &mut self.latency;
+        for (histogram, value) in [
+            (&mut latency.dns, t.dns),
+            (&mut latency.connect, t.connect),
+            (&mut latency.first_byte, t.first_byte),
+            (&mut latency.total, Some(t.total)),
+        ] {
+            if let Some(value) = value {
+                histogram.record(value);
+            }
+        }
         match &outcome.result {
             Ok(_) => self.ok += 1,
             Err(e) => match self.failed.iter_mut().find(|(kind, _)| *kind == e.kind) {

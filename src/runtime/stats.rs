@@ -29,6 +29,14 @@ macro_rules! counters {
                 Stats { $( $name: self.$name.get(), )* blocked: self.blocked.get() }
             }
         }
+
+        impl Stats {
+            /// Every counter with its name, in declaration order (without
+            /// `blocked`, which is a duration).
+            pub fn counters(&self) -> Vec<(&'static str, u64)> {
+                vec![ $( (stringify!($name), self.$name), )* ]
+            }
+        }
     };
 }
 
