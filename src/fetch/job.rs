@@ -209,7 +209,9 @@ impl<S: Sink> Fetch<'_, S> {
                             let dns = self.timings.dns.unwrap_or_default();
                             self.timings.connect =
                                 Some(self.timings.start.elapsed().saturating_sub(dns));
-                            log::debug!("{}: connected to {:?}", self.input, self.addr);
+                            if let Some(addr) = self.addr {
+                                log::debug!("{}: connected to {addr}", self.input);
+                            }
                             let request = request_bytes(config, target)?;
                             self.phase = Phase::Send {
                                 stream: connected,

@@ -131,6 +131,7 @@ impl Core {
                 None => return,
             }
         };
+        log::trace!("poll task {}", key.index);
         self.executor.budget.set(OPS_PER_POLL);
         self.counters
             .tasks_polled

@@ -197,6 +197,14 @@ impl Reactor {
                 outcome.remote_wake = true;
                 continue;
             }
+            log::trace!(
+                "event token={:#x} readable={} writable={} closed={} error={}",
+                event.token().0,
+                event.is_readable(),
+                event.is_writable(),
+                event.is_read_closed() || event.is_write_closed(),
+                event.is_error()
+            );
             let mut bits = 0;
             if event.is_readable() || event.is_read_closed() || event.is_error() {
                 bits |= READABLE;
@@ -208,15 +216,8 @@ impl Reactor {
                 outcome.events += 1;
             } else {
                 outcome.stale += 1;
+                log::trace!("  stale: that socket is gone");
             }
-            log::trace!(
-                "event token={:#x} readable={} writable={} closed={} error={}",
-                event.token().0,
-                event.is_readable(),
-                event.is_writable(),
-                event.is_read_closed() || event.is_write_closed(),
-                event.is_error()
-            );
         }
         Ok(outcome)
     }

@@ -62,7 +62,11 @@ impl Wake for TaskWaker {
         if self.queued.swap(true, Ordering::AcqRel) {
             return; // already on a queue: one entry is enough
         }
-        log::trace!("wake task {}", self.key.index);
+        if self.key == MAIN {
+            log::trace!("wake the block_on future");
+        } else {
+            log::trace!("wake task {}", self.key.index);
+        }
         // On the loop thread, with this task's loop running: a plain push.
         let pushed_locally = context::with_current(|core| {
             if Arc::ptr_eq(&core.remote, &self.remote) {
