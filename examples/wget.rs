@@ -45,8 +45,10 @@ async fn wget(target: String) {
     loop {
         match reader.readline().await {
             Ok(line) if line == b"\r\n" || line == b"\n" || line.is_empty() => break,
+            // Prefixed with the target as given (the seed's `host`, plus the
+            // port when there is one), so two servers on one host stay apart.
             Ok(line) => println!(
-                "{host} header > {}",
+                "{target} header > {}",
                 String::from_utf8_lossy(&line).trim_end()
             ),
             Err(e) => return println!("{target} error > {e}"),

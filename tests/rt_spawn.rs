@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use fetch_headers::net::TcpStream;
 use fetch_headers::runtime::{join_all, race, sleep, spawn, yield_now, JoinError, Runtime};
 
 #[test]
@@ -163,6 +164,33 @@ fn always_ready_task_does_not_starve_others() {
             assert!(*spins.borrow() > 10, "the hog ran too");
         });
     });
+}
+
+/// The `block_on` future gets a fresh I/O budget on every poll, as tasks
+/// do. It used to inherit the last task's budget, so once that was spent
+/// each of its polls yielded at once and it never ran again.
+#[test]
+fn block_on_future_keeps_running_past_its_io_budget() {
+    let addr = support::serve(|mut stream| {
+        let mut sink = [0u8; 1024];
+        while matches!(std::io::Read::read(&mut stream, &mut sink), Ok(n) if n > 0) {}
+    });
+    let stats = support::with_deadline(Duration::from_secs(20), move || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let stream = TcpStream::connect(addr).await.unwrap();
+            // One I/O operation per write, many times the budget, no tasks.
+            for _ in 0..1000 {
+                assert_eq!(stream.write(b"x").await.unwrap(), 1);
+            }
+        });
+        rt.stats()
+    });
+    assert!(
+        stats.budget_exhausted >= 1,
+        "the budget ran out and was refilled"
+    );
+    assert_eq!(stats.bytes_written, 1000);
 }
 
 #[test]

@@ -64,8 +64,15 @@ fn ten_thousand_concurrent_sleeps_complete() {
     eprintln!("10,000 sleeps took {:?}", start.elapsed());
     assert_eq!(fired.get(), 10_000);
     let stats = rt.stats();
-    assert_eq!(stats.timers_set, 10_000);
-    assert_eq!(stats.timers_fired, 10_000);
+    // A sleep whose deadline has passed by its first poll (the thread was
+    // preempted for a millisecond, as happens on a loaded machine) completes
+    // without a timer, so count only that every armed timer fired.
+    assert!(
+        stats.timers_set > 9_000,
+        "{} timers armed",
+        stats.timers_set
+    );
+    assert_eq!(stats.timers_fired, stats.timers_set);
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! `StreamReader`: lines, separators and exact sizes from a TCP stream.
 
 use std::fmt;
+use std::future::poll_fn;
 use std::io;
 use std::num::NonZeroUsize;
 use std::rc::Rc;
+use std::task::Poll;
 
 use crate::net::TcpStream;
 
@@ -177,12 +179,23 @@ impl StreamReader {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
-        let len = self.buf.len();
-        self.buf.resize(len + READ_CHUNK, 0);
-        let read = self.stream.read(&mut self.buf[len..]).await;
-        let n = *read.as_ref().unwrap_or(&0);
-        self.buf.truncate(len + n);
-        read?;
+        // Grow the buffer for the read and shrink it back to the bytes that
+        // came *within one poll*: when a `timeout` drops us at the await, the
+        // buffer must hold only real bytes, never a zero-filled tail.
+        let buf = &mut self.buf;
+        let stream = &self.stream;
+        let n = poll_fn(|cx| {
+            let len = buf.len();
+            buf.resize(len + READ_CHUNK, 0);
+            let read = stream.poll_read(cx, &mut buf[len..]);
+            let n = match read {
+                Poll::Ready(Ok(n)) => n,
+                _ => 0,
+            };
+            buf.truncate(len + n);
+            read
+        })
+        .await?;
         if n == 0 {
             self.eof = true;
         }

@@ -5,8 +5,14 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 
+use socket2::{Domain, Socket, Type};
+
 use super::TcpStream;
 use crate::runtime::{Direction, IoSource};
+
+/// The listen backlog: how many finished handshakes may wait for `accept`.
+/// The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: i32 = 1024;
 
 /// A listening TCP socket registered with the running loop.
 pub struct TcpListener {
@@ -25,7 +31,16 @@ impl TcpListener {
     /// Binds to `addr` (port 0 picks a free port) with `SO_REUSEADDR` and a
     /// listen backlog of 1024. Must be called inside `Runtime::block_on`.
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-        let listener = mio::net::TcpListener::bind(addr)?;
+        // Not `mio::net::TcpListener::bind`: it listens with std's backlog of
+        // 128, and a burst of more connects than that overflows the accept
+        // queue; the kernel drops the extra SYNs and the clients retry only
+        // after a second. socket2 lets us choose the backlog without unsafe.
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(BACKLOG)?;
+        let listener = mio::net::TcpListener::from_std(socket.into());
         Ok(TcpListener {
             source: IoSource::new(listener)?,
         })

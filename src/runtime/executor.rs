@@ -132,7 +132,7 @@ impl Core {
             }
         };
         log::trace!("poll task {}", key.index);
-        self.executor.budget.set(OPS_PER_POLL);
+        self.refill_budget();
         self.counters
             .tasks_polled
             .set(self.counters.tasks_polled.get() + 1);
@@ -176,6 +176,13 @@ impl Core {
         };
         log::trace!("abort task {}", key.index);
         drop(removed);
+    }
+
+    /// Gives the task about to be polled a fresh I/O budget. Every poll
+    /// needs one, the `block_on` future's included: a budget left at zero
+    /// would make each of its polls yield at once, for ever.
+    pub(crate) fn refill_budget(&self) {
+        self.executor.budget.set(OPS_PER_POLL);
     }
 
     /// Takes one unit of the running task's I/O budget. When none is left,

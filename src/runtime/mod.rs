@@ -136,6 +136,7 @@ impl Runtime {
                     main_waker
                         .queued
                         .store(false, std::sync::atomic::Ordering::Release);
+                    core.refill_budget();
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }

@@ -122,7 +122,7 @@ pub(crate) enum JoinState<T> {
     Taken,
 }
 
-/// The output slot shared by a task and its join handle.
+/// The slot shared by a task's [`Cell`] and its [`JoinHandle`].
 pub(crate) type JoinSlot<T> = Rc<RefCell<JoinState<T>>>;
 
 /// The future the executor actually stores: the user's future plus the slot

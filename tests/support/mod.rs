@@ -41,6 +41,70 @@ pub fn serve(handler: impl Fn(TcpStream) + Send + Sync + Clone + 'static) -> Soc
     addr
 }
 
+/// Like [`serve`], but `threads` threads take turns accepting and run
+/// `handler` inline: for tests that open many thousands of short
+/// connections, where a thread per connection would dominate the run time.
+pub fn serve_pool(
+    threads: usize,
+    handler: impl Fn(TcpStream) + Send + Sync + Clone + 'static,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    for _ in 0..threads {
+        let listener = listener.try_clone().expect("clone listener");
+        let handler = handler.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                handler(stream);
+            }
+        });
+    }
+    addr
+}
+
+/// A peer for exactly one connection: accepts it on a new thread and runs
+/// `script` on it. Join the handle to get the script's result and to turn
+/// a failed assertion in the peer into a failure of the test.
+pub fn peer<T: Send + 'static>(
+    script: impl FnOnce(TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, thread::JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        script(stream)
+    });
+    (addr, handle)
+}
+
+/// Makes closing `stream` send a reset (RST) instead of a FIN, by setting
+/// `SO_LINGER` to zero; std has no setter for it.
+pub fn set_linger_zero(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the fd is a live socket owned by `stream`, and the option value
+    // points to a `linger` that outlives the call, with its exact size.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt(SO_LINGER): {}",
+        std::io::Error::last_os_error()
+    );
+}
+
 /// Reads the request head (up to the blank line) from `stream`.
 pub fn read_head(stream: &mut TcpStream) -> Vec<u8> {
     let mut head = Vec::new();
