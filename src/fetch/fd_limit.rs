@@ -8,7 +8,8 @@
 use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 
 /// Descriptors kept free for everything that is not a fetch socket: stdio,
-/// epoll, the waker, DNS workers' sockets, files.
+/// epoll, the waker, DNS workers' sockets, files. A quarter of the limit
+/// when the limit is tiny.
 pub const RESERVED_FDS: u64 = 64;
 
 /// The descriptor budget after [`raise_fd_limit`].
@@ -25,7 +26,8 @@ pub struct FdBudget {
 impl FdBudget {
     /// How many sockets can be open at once.
     pub fn max_concurrency(&self) -> usize {
-        self.soft.saturating_sub(self.open + RESERVED_FDS).max(1) as usize
+        let reserve = RESERVED_FDS.min(self.soft / 4);
+        self.soft.saturating_sub(self.open + reserve).max(1) as usize
     }
 }
 
