@@ -11,7 +11,9 @@ fn tiny_fd_limit_lowers_concurrency_and_every_fetch_succeeds() {
     let targets: Vec<String> = (0..300).map(|_| addr.to_string()).collect();
     let output = support::with_deadline(Duration::from_secs(60), move || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fetch-headers"));
-        command.args(["-c", "500", "--json", "--timeout", "10s"]).args(&targets);
+        command
+            .args(["-c", "500", "--json", "--timeout", "10s"])
+            .args(&targets);
         // SAFETY: setrlimit is async-signal-safe, and the closure touches
         // nothing but its own stack between fork and exec.
         unsafe {
@@ -30,8 +32,14 @@ fn tiny_fd_limit_lowers_concurrency_and_every_fetch_succeeds() {
     });
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("concurrency is lowered from 500"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("concurrency is lowered from 500"),
+        "stderr: {stderr}"
+    );
     assert_eq!(stdout.lines().count(), 300, "one outcome per target");
-    assert!(stdout.lines().all(|line| line.contains("\"status\":200")), "{stdout}");
+    assert!(
+        stdout.lines().all(|line| line.contains("\"status\":200")),
+        "{stdout}"
+    );
     assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
 }
