@@ -170,8 +170,9 @@ fn bytes(out: &mut String, value: &[u8]) {
     }
 }
 
-/// A JSON string literal.
-fn string(out: &mut String, text: &str) {
+/// Appends `text` as a JSON string literal, quotes included (also used by
+/// the timeline's trace writer).
+pub(crate) fn string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
