@@ -18,6 +18,7 @@ mod outcome;
 pub mod output;
 mod summary;
 mod target;
+pub mod timeline;
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -30,6 +31,7 @@ pub use fd_limit::{raise_fd_limit, FdBudget};
 pub use outcome::{ErrorKind, FetchError, Outcome, Timings};
 pub use summary::Summary;
 pub use target::{parse_target, Target, TargetError};
+pub use timeline::Timeline;
 
 use crate::net::Resolver;
 use crate::runtime;
