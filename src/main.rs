@@ -5,8 +5,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::thread;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fetch_headers::fetch::input::{self, Source};
-use fetch_headers::fetch::{self, output, Config, Outcome, Sink};
+use fetch_headers::fetch::{self, output, Config, Outcome, Sink, Timeline};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
@@ -27,6 +27,8 @@ Examples:
   fetch-headers -i hosts.txt -c 1000 --json > out.jsonl
   cat hosts.txt | fetch-headers -i - --head --timeout 5s
   fetch-headers -H 'Accept: text/html' --http1.1 http://example.com:8080/status
+  fetch-headers -i hosts.txt --timeline run.json   # a trace for Perfetto
+  fetch-headers -i hosts.txt --timeline run.svg    # a waterfall for a browser
 
 Targets: host, host:port, 1.2.3.4, [::1]:8080, http://host[:port][/path].
 Internationalised names (中文.com) are sent to DNS and in Host as punycode.
@@ -135,6 +137,13 @@ struct Args {
     #[arg(long)]
     stats: bool,
 
+    /// Write a picture of the run to FILE: a Chrome trace (JSON, with each
+    /// connection slot's dns/connect/wait/read phases and the event loop's
+    /// own spans; open it in Perfetto or chrome://tracing), or an SVG
+    /// waterfall, one bar per target, when FILE ends in `.svg`.
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<PathBuf>,
+
     /// DNS resolver threads.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     dns_workers: u32,
@@ -199,6 +208,8 @@ struct CliSink {
     tx: Sender<Chunk>,
     pending: RefCell<Chunk>,
     flush_scheduled: Cell<bool>,
+    /// Every outcome's timings, only with `--timeline`.
+    timeline: Option<RefCell<Timeline>>,
 }
 
 /// Hand-over size that does not wait for the end of the turn.
@@ -253,6 +264,9 @@ impl Sink for SinkHandle {
     }
 
     fn finished(&self, outcome: Outcome) {
+        if let Some(timeline) = &self.0.timeline {
+            timeline.borrow_mut().add(&outcome);
+        }
         let mut text = String::new();
         if self.0.json {
             output::json(&mut text, &outcome);
@@ -404,13 +418,30 @@ fn run(args: Args) -> Result<ExitCode, String> {
         tx,
         pending: RefCell::default(),
         flush_scheduled: Cell::new(false),
+        timeline: args
+            .timeline
+            .is_some()
+            .then(|| RefCell::new(Timeline::new(Instant::now()))),
     });
+    runtime.record_spans(sink.timeline.is_some());
     let summary = runtime.block_on(fetch::run(
         config,
         targets,
         Rc::new(SinkHandle(sink.clone())),
     ));
     sink.flush();
+    if let (Some(timeline), Some(path)) = (&sink.timeline, &args.timeline) {
+        let mut timeline = timeline.borrow_mut();
+        timeline.set_loop_spans(runtime.take_spans());
+        // The results are out already, so a failure here leaves the exit
+        // status to them.
+        if let Err(e) = write_timeline(&timeline, path) {
+            eprintln!(
+                "fetch-headers: cannot write timeline '{}': {e}",
+                path.display()
+            );
+        }
+    }
     let loop_stats = runtime.stats();
     drop(runtime); // drops the pending flush task and its clone of the sink
     drop(sink); // closes the channel: the writer finishes
@@ -436,4 +467,19 @@ fn run(args: Args) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Writes `timeline` to `path`: SVG when the name ends in `.svg`, else a
+/// Chrome trace.
+fn write_timeline(timeline: &Timeline, path: &Path) -> io::Result<()> {
+    let svg = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("svg"));
+    let mut out = BufWriter::new(File::create(path)?);
+    if svg {
+        timeline.write_svg(&mut out)?;
+    } else {
+        timeline.write_chrome_trace(&mut out)?;
+    }
+    out.flush()
 }

@@ -20,6 +20,7 @@ pub mod output;
 pub mod report;
 mod summary;
 mod target;
+pub mod timeline;
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -33,6 +34,7 @@ pub use histogram::Histogram;
 pub use outcome::{ErrorKind, FetchError, Outcome, Timings};
 pub use summary::{Latency, Summary};
 pub use target::{parse_target, Target, TargetError};
+pub use timeline::Timeline;
 
 use crate::net::Resolver;
 use crate::runtime;
