@@ -117,16 +117,19 @@ pub(crate) enum JoinState<T> {
     Taken,
 }
 
+/// The shared slot between a task's [`Cell`] and its [`JoinHandle`].
+pub(crate) type JoinSlot<T> = Rc<RefCell<JoinState<T>>>;
+
 /// The future the executor actually stores: the user's future plus the slot
 /// its output goes to. If it is dropped before finishing (aborted, or the
 /// runtime shut down), `Drop` tells the join handle so.
 pub(crate) struct Cell<F: Future> {
     future: Pin<Box<F>>,
-    state: Rc<RefCell<JoinState<F::Output>>>,
+    state: JoinSlot<F::Output>,
 }
 
 impl<F: Future> Cell<F> {
-    pub(crate) fn new(future: F) -> (Cell<F>, Rc<RefCell<JoinState<F::Output>>>) {
+    pub(crate) fn new(future: F) -> (Cell<F>, JoinSlot<F::Output>) {
         let state = Rc::new(RefCell::new(JoinState::Running(None)));
         let cell = Cell {
             future: Box::pin(future),
