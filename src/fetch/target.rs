@@ -93,7 +93,7 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
     if authority.contains('@') {
         return Err(bad("user names in URLs are not supported"));
     }
-    let (host, port) = split_host_port(authority).map_err(|why| bad(why))?;
+    let (host, port) = split_host_port(authority).map_err(&bad)?;
     let port = match port {
         None => 80,
         Some(text) => match text.parse::<u16>() {
