@@ -324,6 +324,11 @@ pub fn peers() -> Vec<Peer> {
             Expect::Error("bad-target"),
         ),
         peer(
+            "two-ports",
+            "http://127.0.0.1:80:80/".into(),
+            Expect::Error("bad-target"),
+        ),
+        peer(
             "unknown-scheme",
             "gopher://127.0.0.1/".into(),
             Expect::Error("bad-target"),
