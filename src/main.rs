@@ -90,7 +90,7 @@ struct Args {
     user_agent: Option<String>,
 
     /// Request PATH on every target instead of its own path.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_path)]
     path: Option<String>,
 
     /// Send HTTP/1.1 (with `Connection: close`) instead of HTTP/1.0.
@@ -170,6 +170,14 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
         return Err(format!("'{text}' has an empty header name"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// An origin-form request path: `/` and the rest.
+fn parse_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("'{text}' must start with '/'"));
+    }
+    Ok(text.to_owned())
 }
 
 /// Text for the writer thread, with how many outcomes it carries.
@@ -304,20 +312,6 @@ fn run(args: Args) -> Result<ExitCode, String> {
         };
         sources.push(Source::Reader(reader));
     }
-    let out: Box<dyn Write + Send> = match &args.output {
-        None => Box::new(io::stdout()),
-        Some(path) => {
-            let file = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(args.append)
-                .truncate(!args.append)
-                .open(path)
-                .map_err(|e| format!("cannot write to '{}': {e}", path.display()))?;
-            Box::new(file)
-        }
-    };
-
     let mut config = Config {
         concurrency: args.concurrency as usize,
         connect_timeout: args.timeout.unwrap_or(args.connect_timeout),
@@ -343,6 +337,25 @@ fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(agent) = &args.user_agent {
         config.user_agent = agent.clone();
     }
+    // A header, user agent or path that cannot be sent is a usage error,
+    // caught before any fetch rather than once per target.
+    config
+        .check_request()
+        .map_err(|e| format!("{e}; fix --header, --user-agent or --path"))?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        None => Box::new(io::stdout()),
+        Some(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(args.append)
+                .truncate(!args.append)
+                .open(path)
+                .map_err(|e| format!("cannot write to '{}': {e}", path.display()))?;
+            Box::new(file)
+        }
+    };
+
     let budget = fetch::raise_fd_limit();
     if config.concurrency > budget.max_concurrency() {
         eprintln!(
