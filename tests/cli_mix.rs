@@ -124,6 +124,13 @@ fn usage_errors_exit_two_with_a_message() {
             (&["--append", "h"], "--output"),
             (&["--json", "--live", "h"], "--live"),
             (&["-o", "/nonexistent-dir/out.txt", "h"], "/nonexistent-dir"),
+            // Request options that cannot be sent are the same mistake for
+            // every target: a usage error, found before any fetch.
+            (&["-H", "X: a\r\nInjected: 1", "h"], "control characters"),
+            (&["-H", "Bad Name: x", "h"], "header name"),
+            (&["-A", "two\nlines", "h"], "User-Agent"),
+            (&["--path", "/a b", "h"], "/a b"),
+            (&["--path", "relative", "h"], "'/'"),
         ];
         for (args, needle) in cases {
             let run = cli(args.iter().copied());
@@ -148,5 +155,33 @@ fn help_and_version_exit_zero() {
             run.text(),
             format!("fetch-headers {}\n", env!("CARGO_PKG_VERSION"))
         );
+    });
+}
+
+/// A bad request option fails before any connection is made (the server
+/// never sees a request) and before the output file is truncated.
+#[test]
+fn bad_request_option_fails_before_connecting() {
+    with_deadline(LIMIT, || {
+        let (addr, requests) = support::recording_server(NORMAL);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.txt");
+        std::fs::write(&out, "earlier results\n").unwrap();
+        let run = cli(FAST.iter().copied().chain([
+            "-o",
+            out.to_str().unwrap(),
+            "-H",
+            "X: a\r\nInjected: 1",
+            &addr.to_string(),
+        ]));
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "earlier results\n",
+            "a usage error leaves the output file alone"
+        );
+        // The CLI has exited, so a connection it made would be accepted
+        // by now; the server's thread records a request only after it.
+        assert!(requests.recv_timeout(Duration::from_millis(300)).is_err());
     });
 }
