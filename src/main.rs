@@ -1,8 +1,10 @@
 //! The `fetch-headers` command: parses arguments and wires the layers.
 //!
 //! Exit status: 0 when every target answered with a response head, 1 when
-//! any target failed, 2 for a usage error.
+//! any target failed, 2 for a usage error or when the results could not be
+//! written.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fetch_headers::fetch::input::{self, Source};
-use fetch_headers::fetch::{self, output, Config, Outcome, Sink};
+use fetch_headers::fetch::{self, output, Config, Outcome, Sink, Targets};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
@@ -37,7 +39,8 @@ closed (EOF before the head ended), protocol (not HTTP), too-large,
 unsupported, local. Control characters and invalid UTF-8 from servers are
 shown escaped (\\x1b, \\xff).
 
-Exit status: 0 every target answered, 1 some failed, 2 usage error.
+Exit status: 0 every target answered, 1 some failed, 2 usage error or the
+results could not be written.
 Logging: RUST_LOG=fetch_headers=debug shows each connection's phases.";
 
 /// Fetch the HTTP response heads of many hosts at once.
@@ -193,13 +196,35 @@ struct CliSink {
     verbose: bool,
     live: bool,
     tx: Sender<Chunk>,
+    /// Set once the writer thread has gone.
+    closed: Cell<bool>,
 }
 
 impl CliSink {
     fn push(&self, text: String, ok: u64, failed: u64) {
-        // The writer thread only goes away when it failed to write; the
-        // error is reported there.
-        let _ = self.tx.push(Chunk { text, ok, failed });
+        // The writer thread only goes away when it failed to write (the
+        // error is reported at the end); remember it, so no more targets
+        // are started for output nobody will see.
+        if self.tx.push(Chunk { text, ok, failed }).is_err() {
+            self.closed.set(true);
+        }
+    }
+}
+
+/// The targets, until the output is gone: once the writer has stopped
+/// (the reader of a pipe left, as `| head` does, or a write failed), new
+/// fetches would only make results nobody sees. Fetches in flight finish.
+struct UntilOutputCloses<T> {
+    targets: T,
+    sink: Rc<CliSink>,
+}
+
+impl<T: Targets> Targets for UntilOutputCloses<T> {
+    async fn next(&mut self) -> Option<String> {
+        if self.sink.closed.get() {
+            return None;
+        }
+        self.targets.next().await
     }
 }
 
@@ -378,20 +403,36 @@ fn run(args: Args) -> Result<ExitCode, String> {
         verbose: args.verbose,
         live: args.live,
         tx,
+        closed: Cell::new(false),
     });
+    let targets = UntilOutputCloses {
+        targets,
+        sink: sink.clone(),
+    };
     let summary = runtime.block_on(fetch::run(config, targets, sink.clone()));
     drop(sink); // closes the channel: the writer finishes
     drop(runtime);
-    match writer.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Ok(Err(e)) => eprintln!("fetch-headers: writing results failed: {e}"),
-        Err(_) => eprintln!("fetch-headers: the output thread crashed"),
-    }
+    // Results that were not written are a failure of the run, whatever the
+    // targets did: a script must not take exit status 0 for a full disk.
+    let output_failed = match writer.join() {
+        Ok(Ok(())) => false,
+        // The reader of a pipe left (`| head`): it took what it wanted.
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Ok(Err(e)) => {
+            eprintln!("fetch-headers: writing results failed: {e}");
+            true
+        }
+        Err(_) => {
+            eprintln!("fetch-headers: the output thread crashed");
+            true
+        }
+    };
     if !args.quiet {
         eprintln!("{summary}");
     }
-    Ok(if summary.failures() == 0 {
+    Ok(if output_failed {
+        ExitCode::from(2)
+    } else if summary.failures() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
