@@ -360,3 +360,60 @@ fn json_lines_parse_for_many_targets_at_once() {
         assert!(objects.iter().all(|o| o["status"] == json!(200)));
     });
 }
+
+/// Results that cannot be written are not a success: with every target
+/// answering, a full disk still makes the exit status 2, with a message.
+#[test]
+fn failed_output_write_is_an_error_exit() {
+    with_deadline(LIMIT, || {
+        let target = http_server(NORMAL).to_string();
+        let run = cli(FAST.iter().copied().chain(["-o", "/dev/full", &target]));
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("writing results failed"),
+            "{}",
+            run.stderr
+        );
+    });
+}
+
+/// When the reader of stdout goes away (`fetch-headers ... | head -1`),
+/// the run stops taking new targets instead of fetching the whole list
+/// for nobody. Here 1,000 silent targets at `-c 10` with a 1s read timeout
+/// would take 100 s; after the pipe closes only the fetches in flight
+/// finish.
+#[test]
+fn closed_stdout_stops_the_run() {
+    with_deadline(LIMIT, || {
+        let good = http_server(NORMAL);
+        let silent = support::silent_server();
+        let mut list = format!("http://{good}/\n");
+        for i in 0..1000 {
+            list.push_str(&format!("http://{silent}/{i}\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("targets.txt");
+        std::fs::write(&path, list).unwrap();
+        let started = std::time::Instant::now();
+        let mut child = Command::new(support::BIN)
+            .args(["-q", "-c", "10", "--read-timeout", "1s", "-i"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.contains("header > HTTP/1.1 200 OK"), "{first}");
+        drop(stdout); // like `head -1` exiting
+        let status = child.wait().unwrap();
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_secs(20),
+            "kept fetching for {elapsed:?} after stdout closed"
+        );
+        assert_eq!(status.code(), Some(1), "the fetches that ran failed");
+    });
+}
