@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{cli, closed_port, with_deadline};
+use support::{cli, free_port, with_deadline};
 
 /// Targets fetched from nginx in one run, and the concurrency.
 const TARGETS: usize = 2_000;
@@ -45,7 +45,7 @@ fn find_nginx() -> Option<PathBuf> {
 /// loopback port, and waits until it accepts connections.
 fn start_nginx(binary: &Path) -> Nginx {
     let dir = tempfile::tempdir().unwrap();
-    let port = closed_port().port();
+    let port = free_port();
     let root = dir.path().display();
     let config = format!(
         "daemon off;

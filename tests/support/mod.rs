@@ -4,8 +4,8 @@
 
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -66,10 +66,50 @@ pub fn http_server(response: impl Into<Vec<u8>>) -> SocketAddr {
     })
 }
 
-/// A port on 127.0.0.1 with nothing listening.
+/// A port on 127.0.0.1 with nothing listening, which stays that way: a TCP
+/// socket is bound to it but never listens, and is kept open for the rest
+/// of the test process. (Binding a listener and dropping it would free the
+/// port for the next `bind(0)`, and a listener started by a test running
+/// in parallel could take it: then a connection meant to be refused is
+/// accepted.)
 pub fn closed_port() -> SocketAddr {
+    // SAFETY: a plain system call with no pointers; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: all-zero is a valid `sockaddr_in` (port 0, address 0).
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let addr_ptr = (&mut addr as *mut libc::sockaddr_in).cast::<libc::sockaddr>();
+    // SAFETY: `addr_ptr` and `len` describe `addr`, which lives across both
+    // calls; `socket` is open.
+    unsafe {
+        assert_eq!(
+            libc::bind(socket.as_raw_fd(), addr_ptr, len),
+            0,
+            "bind: {}",
+            io::Error::last_os_error()
+        );
+        assert_eq!(
+            libc::getsockname(socket.as_raw_fd(), addr_ptr, &mut len),
+            0,
+            "getsockname: {}",
+            io::Error::last_os_error()
+        );
+    }
+    let port = u16::from_be(addr.sin_port);
+    std::mem::forget(socket); // keep the port taken until the process ends
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// A loopback port that is free at the moment, for a server in another
+/// process to listen on. Unlike [`closed_port`] it does not stay reserved.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr")
+    listener.local_addr().expect("local addr").port()
 }
 
 /// Path of a built example (cargo test builds the examples beside the tests).
