@@ -1,7 +1,8 @@
 //! The `fetch-headers` command: parses arguments and wires the layers.
 //!
 //! Exit status: 0 when every target answered with a response head, 1 when
-//! any target failed, 2 for a usage error.
+//! any target failed, 2 for a usage error or when the results could not be
+//! written.
 
 use std::cell::{Cell, RefCell};
 use std::fs::{File, OpenOptions};
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use fetch_headers::fetch::input::{self, Source};
-use fetch_headers::fetch::{self, output, Config, Outcome, Sink, Timeline};
+use fetch_headers::fetch::{self, output, Config, Outcome, Sink, Targets, Timeline};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
@@ -40,7 +41,8 @@ closed (EOF before the head ended), protocol (not HTTP), too-large,
 unsupported, local. Control characters and invalid UTF-8 from servers are
 shown escaped (\\x1b, \\xff).
 
-Exit status: 0 every target answered, 1 some failed, 2 usage error.
+Exit status: 0 every target answered, 1 some failed, 2 usage error or the
+results could not be written.
 Logging: RUST_LOG=fetch_headers=debug shows each connection's phases.";
 
 /// Fetch the HTTP response heads of many hosts at once.
@@ -93,7 +95,7 @@ struct Args {
     user_agent: Option<String>,
 
     /// Request PATH on every target instead of its own path.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_path)]
     path: Option<String>,
 
     /// Send HTTP/1.1 (with `Connection: close`) instead of HTTP/1.0.
@@ -187,6 +189,14 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.trim().to_owned()))
 }
 
+/// An origin-form request path: `/` and the rest.
+fn parse_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("'{text}' must start with '/'"));
+    }
+    Ok(text.to_owned())
+}
+
 /// Text for the writer thread, with how many outcomes it carries.
 #[derive(Default)]
 struct Chunk {
@@ -210,6 +220,8 @@ struct CliSink {
     flush_scheduled: Cell<bool>,
     /// Every outcome's timings, only with `--timeline`.
     timeline: Option<RefCell<Timeline>>,
+    /// Set once the writer thread has gone.
+    closed: Cell<bool>,
 }
 
 /// Hand-over size that does not wait for the end of the turn.
@@ -235,11 +247,29 @@ impl CliSink {
     fn flush(&self) {
         self.flush_scheduled.set(false);
         let chunk = self.pending.take();
-        if !chunk.text.is_empty() || chunk.ok + chunk.failed > 0 {
-            // The writer thread only goes away when writing failed; it
-            // reports that itself.
-            let _ = self.tx.push(chunk);
+        // The writer thread only goes away when it failed to write (the
+        // error is reported at the end); remember it, so no more targets
+        // are started for output nobody will see.
+        if (!chunk.text.is_empty() || chunk.ok + chunk.failed > 0) && self.tx.push(chunk).is_err() {
+            self.closed.set(true);
         }
+    }
+}
+
+/// The targets, until the output is gone: once the writer has stopped
+/// (the reader of a pipe left, as `| head` does, or a write failed), new
+/// fetches would only make results nobody sees. Fetches in flight finish.
+struct UntilOutputCloses<T> {
+    targets: T,
+    sink: Rc<CliSink>,
+}
+
+impl<T: Targets> Targets for UntilOutputCloses<T> {
+    async fn next(&mut self) -> Option<String> {
+        if self.sink.closed.get() {
+            return None;
+        }
+        self.targets.next().await
     }
 }
 
@@ -355,20 +385,6 @@ fn run(args: Args) -> Result<ExitCode, String> {
         };
         sources.push(Source::Reader(reader));
     }
-    let out: Box<dyn Write + Send> = match &args.output {
-        None => Box::new(io::stdout()),
-        Some(path) => {
-            let file = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(args.append)
-                .truncate(!args.append)
-                .open(path)
-                .map_err(|e| format!("cannot write to '{}': {e}", path.display()))?;
-            Box::new(file)
-        }
-    };
-
     let mut config = Config {
         concurrency: args.concurrency as usize,
         connect_timeout: args.timeout.unwrap_or(args.connect_timeout),
@@ -394,6 +410,25 @@ fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(agent) = &args.user_agent {
         config.user_agent = agent.clone();
     }
+    // A header, user agent or path that cannot be sent is a usage error,
+    // caught before any fetch rather than once per target.
+    config
+        .check_request()
+        .map_err(|e| format!("{e}; fix --header, --user-agent or --path"))?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        None => Box::new(io::stdout()),
+        Some(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(args.append)
+                .truncate(!args.append)
+                .open(path)
+                .map_err(|e| format!("cannot write to '{}': {e}", path.display()))?;
+            Box::new(file)
+        }
+    };
+
     let budget = fetch::raise_fd_limit();
     if config.concurrency > budget.max_concurrency() {
         eprintln!(
@@ -418,12 +453,17 @@ fn run(args: Args) -> Result<ExitCode, String> {
         tx,
         pending: RefCell::default(),
         flush_scheduled: Cell::new(false),
+        closed: Cell::new(false),
         timeline: args
             .timeline
             .is_some()
             .then(|| RefCell::new(Timeline::new(Instant::now()))),
     });
     runtime.record_spans(sink.timeline.is_some());
+    let targets = UntilOutputCloses {
+        targets,
+        sink: sink.clone(),
+    };
     let summary = runtime.block_on(fetch::run(
         config,
         targets,
@@ -445,12 +485,21 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let loop_stats = runtime.stats();
     drop(runtime); // drops the pending flush task and its clone of the sink
     drop(sink); // closes the channel: the writer finishes
-    match writer.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Ok(Err(e)) => eprintln!("fetch-headers: writing results failed: {e}"),
-        Err(_) => eprintln!("fetch-headers: the output thread crashed"),
-    }
+                // Results that were not written are a failure of the run, whatever the
+                // targets did: a script must not take exit status 0 for a full disk.
+    let output_failed = match writer.join() {
+        Ok(Ok(())) => false,
+        // The reader of a pipe left (`| head`): it took what it wanted.
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Ok(Err(e)) => {
+            eprintln!("fetch-headers: writing results failed: {e}");
+            true
+        }
+        Err(_) => {
+            eprintln!("fetch-headers: the output thread crashed");
+            true
+        }
+    };
     if args.stats {
         let report = if args.json {
             fetch::report::json(&loop_stats, &summary)
@@ -462,7 +511,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
     if !args.quiet {
         eprintln!("{summary}");
     }
-    Ok(if summary.failures() == 0 {
+    Ok(if output_failed {
+        ExitCode::from(2)
+    } else if summary.failures() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

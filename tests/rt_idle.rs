@@ -1,7 +1,6 @@
 //! Checklist 8: an idle loop sleeps in epoll_wait instead of spinning.
 mod support;
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use fetch_headers::net::TcpStream;
@@ -20,10 +19,7 @@ fn thread_cpu_time() -> Duration {
 #[test]
 fn loop_waiting_on_a_silent_server_uses_almost_no_cpu() {
     // A server that accepts and then says nothing until the client leaves.
-    let addr = support::serve(|mut stream| {
-        let mut sink = [0u8; 64];
-        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-    });
+    let addr = support::silent_server();
     support::with_deadline(Duration::from_secs(30), move || {
         let rt = Runtime::new().unwrap();
         let wall = Instant::now();

@@ -34,7 +34,7 @@ fn ten_thousand_tasks_complete() {
         sum
     });
     eprintln!("10,000 spawns and joins took {:?}", started.elapsed());
-    assert_eq!(sum, (0..10_000u64).sum());
+    assert_eq!(sum, (0..10_000u64).sum::<u64>());
     let stats = rt.stats();
     assert_eq!(stats.tasks_spawned, 10_000);
     assert_eq!(stats.tasks_completed, 10_000);

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::http::{Limits, Method, Version, USER_AGENT};
+use super::target::Target;
+use crate::http::{Limits, Method, Request, RequestError, Version, USER_AGENT};
 use crate::net::Family;
 
 /// How to fetch: concurrency, timeouts, request shape, limits.
@@ -53,5 +54,32 @@ impl Default for Config {
             dns_workers: 16,
             live: false,
         }
+    }
+}
+
+impl Config {
+    /// The request this configuration sends to `target`.
+    pub(crate) fn request(&self, target: &Target) -> Request {
+        Request {
+            method: self.method,
+            path: self.path.clone().unwrap_or_else(|| target.path.clone()),
+            host: target.host_header(),
+            user_agent: self.user_agent.clone(),
+            headers: self.headers.clone(),
+            version: self.version,
+        }
+    }
+
+    /// Checks once, before any fetch, that the request options (`path`,
+    /// `user_agent`, `headers`) can be sent. They are the same for every
+    /// target, so a bad one is the user's mistake to report up front, not
+    /// one failure per target after connecting to each.
+    pub fn check_request(&self) -> Result<(), RequestError> {
+        let probe = Target {
+            host: "example.com".to_owned(),
+            port: 80,
+            path: "/".to_owned(),
+        };
+        self.request(&probe).to_bytes().map(drop)
     }
 }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use super::outcome::{ErrorKind, FetchError, Outcome, Timings};
 use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
-use crate::http::{Feed, HeadParser, Request, ResponseHead};
+use crate::http::{Feed, HeadParser, ResponseHead};
 use crate::net::{Addresses, Family, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Sleep};
 
@@ -458,15 +458,10 @@ impl LiveLines {
 
 /// The request for `target` under `config`.
 fn request_bytes(config: &Config, target: &Target) -> Result<Vec<u8>, FetchError> {
-    let request = Request {
-        method: config.method,
-        path: config.path.clone().unwrap_or_else(|| target.path.clone()),
-        host: target.host_header(),
-        user_agent: config.user_agent.clone(),
-        headers: config.headers.clone(),
-        version: config.version,
-    };
-    request
+    // `Config::check_request` has already vetted the options; what is
+    // left to fail here comes from the target itself.
+    config
+        .request(target)
         .to_bytes()
         .map_err(|e| FetchError::new(ErrorKind::BadTarget, e.to_string()))
 }

@@ -96,8 +96,9 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
     let (host, port) = split_host_port(authority).map_err(bad)?;
     let port = match port {
         None => 80,
+        // Digits only: `u16::from_str` alone would also take `+80`.
         Some(text) => match text.parse::<u16>() {
-            Ok(port) if port > 0 => port,
+            Ok(port) if port > 0 && text.bytes().all(|b| b.is_ascii_digit()) => port,
             _ => return Err(bad(&format!("bad port '{text}' (want 1-65535)"))),
         },
     };
@@ -140,7 +141,12 @@ fn normalise_host(host: &str) -> Result<String, String> {
         return Err("empty host".into());
     }
     if host.contains(':') {
-        return Ok(host.to_owned()); // an IPv6 literal, checked by the caller
+        // Only an IPv6 literal may hold ':'. Anything else here had a second
+        // ':' (`h:80:80`), and must not reach DNS as the name `h:80`.
+        return match host.parse::<Ipv6Addr>() {
+            Ok(_) => Ok(host.to_owned()),
+            Err(_) => Err("more than one ':' (put IPv6 addresses in [ ])".into()),
+        };
     }
     let ascii = if host.is_ascii() {
         host.to_ascii_lowercase()
@@ -196,8 +202,22 @@ mod tests {
     #[test]
     fn rejected_forms() {
         for input in [
-            "", ":80", "h:0", "h:65536", "h:x", "ftp://h", "[::1", "[zz]:1", "a b", "h/ x", "u@h",
+            "",
+            ":80",
+            "h:0",
+            "h:65536",
+            "h:x",
+            "ftp://h",
+            "[::1",
+            "[zz]:1",
+            "a b",
+            "h/ x",
+            "u@h",
             "a..b",
+            "h:80:80",
+            "http://h:80:80/",
+            "a:b:c",
+            "h:+80",
         ] {
             assert!(
                 matches!(parse_target(input), Err(TargetError::Bad(_))),

@@ -2,12 +2,15 @@
 //! (so the peer never depends on the runtime under test) and deadlines.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::ffi::OsStr;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `f` on its own thread and fails the test if it has not finished
 /// within `limit`: a hang becomes a failure, never a stuck CI job.
@@ -119,17 +122,58 @@ pub fn read_head(stream: &mut TcpStream) -> Vec<u8> {
 }
 
 /// A server that answers every request with `response` and closes.
-pub fn http_server(response: &'static [u8]) -> SocketAddr {
+pub fn http_server(response: impl Into<Vec<u8>>) -> SocketAddr {
+    let response: Arc<[u8]> = response.into().into();
     serve(move |mut stream| {
         read_head(&mut stream);
-        let _ = stream.write_all(response);
+        let _ = stream.write_all(&response);
     })
 }
 
-/// A port on 127.0.0.1 with nothing listening.
+/// A port on 127.0.0.1 with nothing listening, which stays that way: a TCP
+/// socket is bound to it but never listens, and is kept open for the rest
+/// of the test process. (Binding a listener and dropping it would free the
+/// port for the next `bind(0)`, and a listener started by a test running
+/// in parallel could take it: then a connection meant to be refused is
+/// accepted.)
 pub fn closed_port() -> SocketAddr {
+    // SAFETY: a plain system call with no pointers; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: all-zero is a valid `sockaddr_in` (port 0, address 0).
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let addr_ptr = (&mut addr as *mut libc::sockaddr_in).cast::<libc::sockaddr>();
+    // SAFETY: `addr_ptr` and `len` describe `addr`, which lives across both
+    // calls; `socket` is open.
+    unsafe {
+        assert_eq!(
+            libc::bind(socket.as_raw_fd(), addr_ptr, len),
+            0,
+            "bind: {}",
+            io::Error::last_os_error()
+        );
+        assert_eq!(
+            libc::getsockname(socket.as_raw_fd(), addr_ptr, &mut len),
+            0,
+            "getsockname: {}",
+            io::Error::last_os_error()
+        );
+    }
+    let port = u16::from_be(addr.sin_port);
+    std::mem::forget(socket); // keep the port taken until the process ends
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// A loopback port that is free at the moment, for a server in another
+/// process to listen on. Unlike [`closed_port`] it does not stay reserved.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr")
+    listener.local_addr().expect("local addr").port()
 }
 
 /// Path of a built example (cargo test builds the examples beside the tests).
@@ -147,4 +191,315 @@ pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .count()
+}
+
+// ---------------------------------------------------------------------------
+// Peers that misbehave, each in one way, for the CLI tests.
+// ---------------------------------------------------------------------------
+
+/// A server that reads the request and then says nothing, holding the
+/// connection until the client leaves (its thread ends then).
+pub fn silent_server() -> SocketAddr {
+    serve(|mut stream| {
+        let mut sink = [0u8; 64];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    })
+}
+
+/// A server that reads the request and then resets the connection: with
+/// `SO_LINGER` set to zero, `close` sends RST instead of FIN.
+pub fn reset_server() -> SocketAddr {
+    serve(|mut stream| {
+        read_head(&mut stream);
+        set_linger_zero(&stream);
+        drop(stream);
+    })
+}
+
+/// A server that answers with `response` one byte per TCP segment
+/// (`TCP_NODELAY`, and a pause between bytes so they are not coalesced), then
+/// closes. The client must assemble the head from many reads; nothing it
+/// checks depends on how the bytes happen to be split.
+pub fn trickle_server(response: impl Into<Vec<u8>>) -> SocketAddr {
+    let response: Arc<[u8]> = response.into().into();
+    serve(move |mut stream| {
+        read_head(&mut stream);
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        for byte in response.iter() {
+            if stream.write_all(&[*byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+    })
+}
+
+/// A server that sends `first`, waits one millisecond so it travels in its
+/// own segment, then sends `second` and closes (a `100 Continue` head and
+/// then the real one, for instance).
+pub fn two_part_server(first: &'static [u8], second: &'static [u8]) -> SocketAddr {
+    serve(move |mut stream| {
+        read_head(&mut stream);
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        let _ = stream.write_all(first);
+        thread::sleep(Duration::from_millis(1));
+        let _ = stream.write_all(second);
+    })
+}
+
+/// A server that answers with `response` and hands each request head it
+/// received to the returned channel, so a test can check what was sent.
+pub fn recording_server(response: &'static [u8]) -> (SocketAddr, mpsc::Receiver<Vec<u8>>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Arc::new(Mutex::new(tx));
+    let addr = serve(move |mut stream| {
+        let head = read_head(&mut stream);
+        let _ = tx.lock().expect("request channel").send(head);
+        let _ = stream.write_all(response);
+    });
+    (addr, rx)
+}
+
+/// What a hostile or normal peer should come to in one outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A complete response head: the final status, and the name of its last
+    /// header field (present only if the whole head arrived).
+    Head {
+        /// The final status code.
+        status: u16,
+        /// The last header field's name.
+        last: &'static str,
+    },
+    /// An error of this kind (`read-timeout`, `reset`, ...).
+    Error(&'static str),
+}
+
+/// One peer of the catalogue: a name for messages, the target to give the
+/// CLI, and the outcome it must produce.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// What the peer does, for assertion messages.
+    pub name: &'static str,
+    /// The target text for the command line.
+    pub target: String,
+    /// The outcome the target must get.
+    pub expect: Expect,
+}
+
+/// A normal response head: duplicates and mixed case on purpose.
+pub const NORMAL: &[u8] =
+    b"HTTP/1.1 200 OK\r\nServer: test\r\nX-Dup: 1\r\nx-dup: 2\r\nContent-Length: 5\r\n\r\nhello";
+
+/// A head with an escape sequence, a bell and bytes that are not UTF-8.
+pub const HOSTILE_BYTES: &[u8] =
+    b"HTTP/1.1 200 OK\r\nX-Evil: \x1b]0;pwned\x07\x1b[2J\r\nX-Latin: caf\xe9 \xff\r\n\r\n";
+
+/// Starts one of every kind of peer the CLI must cope with and returns
+/// them with the outcome each must get. The good peers (`Head`) come
+/// first.
+pub fn peers() -> Vec<Peer> {
+    let http = |addr: SocketAddr| format!("http://{addr}/");
+    let mut huge_line = b"HTTP/1.1 200 OK\r\nX-Huge: ".to_vec();
+    huge_line.resize(huge_line.len() + 70 * 1024, b'a');
+    huge_line.extend_from_slice(b"\r\n\r\n");
+    let mut many_lines = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..1100 {
+        many_lines.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    many_lines.extend_from_slice(b"\r\n");
+    let peer = |name, target, expect| Peer {
+        name,
+        target,
+        expect,
+    };
+    vec![
+        peer(
+            "normal",
+            http(http_server(NORMAL)),
+            Expect::Head {
+                status: 200,
+                last: "Content-Length",
+            },
+        ),
+        peer(
+            "trickle",
+            http(trickle_server(
+                b"HTTP/1.1 200 OK\r\nServer: slow\r\nX-Last: yes\r\n\r\n".as_slice(),
+            )),
+            Expect::Head {
+                status: 200,
+                last: "X-Last",
+            },
+        ),
+        peer(
+            "lf-only",
+            http(http_server(
+                b"HTTP/1.1 200 OK\nServer: lf\nX-Last: yes\n\nbody".as_slice(),
+            )),
+            Expect::Head {
+                status: 200,
+                last: "X-Last",
+            },
+        ),
+        peer(
+            "100-continue",
+            http(two_part_server(
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nServer: after-continue\r\n\r\n",
+            )),
+            Expect::Head {
+                status: 200,
+                last: "Server",
+            },
+        ),
+        peer(
+            "escapes",
+            http(http_server(HOSTILE_BYTES)),
+            Expect::Head {
+                status: 200,
+                last: "X-Latin",
+            },
+        ),
+        peer(
+            "silent",
+            http(silent_server()),
+            Expect::Error("read-timeout"),
+        ),
+        peer("reset", http(reset_server()), Expect::Error("reset")),
+        peer(
+            "garbage",
+            http(http_server(b"SSH-2.0-OpenSSH_9.6\r\n".as_slice())),
+            Expect::Error("protocol"),
+        ),
+        peer(
+            "huge-line",
+            http(http_server(huge_line)),
+            Expect::Error("too-large"),
+        ),
+        peer(
+            "many-lines",
+            http(http_server(many_lines)),
+            Expect::Error("too-large"),
+        ),
+        peer(
+            "partial-head",
+            http(http_server(b"HTTP/1.1 200 OK\r\nServer: x\r\n".as_slice())),
+            Expect::Error("closed"),
+        ),
+        peer("closed-port", http(closed_port()), Expect::Error("refused")),
+        peer(
+            "unresolvable",
+            "nosuch.invalid".into(),
+            Expect::Error("dns"),
+        ),
+        peer(
+            "bad-port",
+            "127.0.0.1:99999".into(),
+            Expect::Error("bad-target"),
+        ),
+        peer(
+            "empty-host",
+            "http://:8080/".into(),
+            Expect::Error("bad-target"),
+        ),
+        peer(
+            "two-ports",
+            "http://127.0.0.1:80:80/".into(),
+            Expect::Error("bad-target"),
+        ),
+        peer(
+            "unknown-scheme",
+            "gopher://127.0.0.1/".into(),
+            Expect::Error("bad-target"),
+        ),
+        peer(
+            "https",
+            "https://127.0.0.1/".into(),
+            Expect::Error("unsupported"),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary.
+// ---------------------------------------------------------------------------
+
+/// The `fetch-headers` binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_fetch-headers");
+
+/// Short timeouts so a test run ends quickly: `connect 2s, read 1s, total 3s`.
+pub const FAST: [&str; 6] = [
+    "--connect-timeout",
+    "2s",
+    "--read-timeout",
+    "1s",
+    "-m",
+    "3s",
+];
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` if a signal ended it).
+    pub code: Option<i32>,
+    /// Standard output, as bytes (servers' bytes may not be UTF-8).
+    pub stdout: Vec<u8>,
+    /// Standard error, decoded lossily.
+    pub stderr: String,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// Standard output as text; fails the test if it is not UTF-8 (the CLI
+    /// escapes everything it prints, so it always should be).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.stdout).expect("stdout is UTF-8")
+    }
+
+    /// Standard output parsed as JSON Lines.
+    pub fn json(&self) -> Vec<serde_json::Value> {
+        json_lines(self.text())
+    }
+}
+
+/// Parses JSON Lines, failing the test on a line that is not JSON.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+/// Runs `fetch-headers` with `args` and empty stdin.
+pub fn cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Run {
+    cli_with_stdin(args, b"")
+}
+
+/// Runs `fetch-headers` with `args`, feeding `stdin` to it.
+pub fn cli_with_stdin<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>, stdin: &[u8]) -> Run {
+    let started = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fetch-headers");
+    let mut input = child.stdin.take().expect("stdin pipe");
+    let stdin = stdin.to_vec();
+    // Feed stdin from a thread so a large input cannot deadlock against
+    // the child's output filling its pipe.
+    let feeder = thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().expect("wait for fetch-headers");
+    feeder.join().expect("stdin feeder");
+    Run {
+        code: output.status.code(),
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
 }

@@ -1,0 +1,162 @@
+//! A real server: nginx on loopback, started by the test with its own
+//! configuration in a temporary directory. `.ci/run` installs nginx; where
+//! it cannot be found the test says so on stderr and passes.
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{cli, free_port, with_deadline};
+
+/// Targets fetched from nginx in one run, and the concurrency.
+const TARGETS: usize = 2_000;
+const CONCURRENCY: &str = "200";
+
+/// An nginx child process, killed when dropped (even when the test fails).
+struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_nginx() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|dir| dir.join("nginx"))
+        .find(|path| path.is_file())
+}
+
+/// Starts nginx in the foreground (`daemon off`, one process) with every
+/// path it writes inside a fresh temporary directory, listening on a free
+/// loopback port, and waits until it accepts connections.
+fn start_nginx(binary: &Path) -> Nginx {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let root = dir.path().display();
+    let config = format!(
+        "daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ return 200 \"ok\\n\"; }}
+    }}
+}}
+"
+    );
+    let config_path = dir.path().join("nginx.conf");
+    std::fs::write(&config_path, config).unwrap();
+    let child = Command::new(binary)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&config_path)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    let mut nginx = Nginx {
+        child,
+        port,
+        _dir: dir,
+    };
+    // Wait until it listens (or has exited, with its log as the reason).
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = nginx.child.try_wait() {
+            let log = std::fs::read_to_string(nginx._dir.path().join("error.log"));
+            panic!("nginx exited with {status}: {log:?}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx is not listening after 10s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    nginx
+}
+
+#[test]
+fn thousands_of_fetches_from_nginx_all_succeed() {
+    let Some(binary) = find_nginx() else {
+        // Written to the real stderr (not the captured one) so the reason
+        // shows in CI logs.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping cli_nginx: nginx not installed (not on PATH, not in /usr/sbin)"
+        );
+        return;
+    };
+    with_deadline(Duration::from_secs(120), move || {
+        let nginx = start_nginx(&binary);
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("targets.txt");
+        let targets: String = (0..TARGETS)
+            .map(|i| format!("http://127.0.0.1:{}/{i}\n", nginx.port))
+            .collect();
+        std::fs::write(&list, targets).unwrap();
+
+        let run = cli([
+            "--json",
+            "-c",
+            CONCURRENCY,
+            "--connect-timeout",
+            "5s",
+            "--read-timeout",
+            "5s",
+            "-m",
+            "10s",
+            "-i",
+            list.to_str().unwrap(),
+        ]);
+        let objects = run.json();
+        let _ = writeln!(
+            std::io::stderr(),
+            "cli_nginx: {TARGETS} targets at -c {CONCURRENCY} in {:?}",
+            run.elapsed
+        );
+        assert_eq!(objects.len(), TARGETS, "{}", run.stderr);
+        let mut seen = std::collections::HashSet::new();
+        for o in &objects {
+            assert!(seen.insert(o["target"].as_str().unwrap().to_owned()), "{o}");
+            assert_eq!(o["status"], 200, "{o}");
+            assert_eq!(o["reason"], "OK", "{o}");
+            let server = o["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h[0] == "Server")
+                .unwrap_or_else(|| panic!("no Server header: {o}"));
+            assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
+        }
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        drop(nginx);
+    });
+}
