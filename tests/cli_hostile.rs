@@ -223,11 +223,10 @@ fn text_output_escapes_control_characters_and_invalid_utf8() {
     });
 }
 
-/// JSON keeps what it can as documented in `src/fetch/output.rs`: a value
-/// that is not UTF-8 is given with `\xNN` escapes. A line with control
-/// characters is not a valid header field, so (as `ResponseHead::headers`
-/// documents) it is left out of `headers`; the text form above still shows
-/// it. Either way no raw control character is in the output.
+/// JSON keeps every header line, as documented in `src/fetch/output.rs`: a
+/// value that is not UTF-8 is given with `\xNN` escapes, and control
+/// characters in UTF-8 text are JSON-escaped (`\u001b`), so no raw control
+/// character is in the output.
 #[test]
 fn json_output_escapes_invalid_utf8_and_stays_valid() {
     with_deadline(LIMIT, || {
@@ -235,6 +234,13 @@ fn json_output_escapes_invalid_utf8_and_stays_valid() {
         let (o, run) = outcome_of(&target);
         assert!(!run.stdout.iter().any(|&b| b < 0x20 && b != b'\n'));
         assert_eq!(o["status"], 200);
-        assert_eq!(o["headers"], json!([["X-Latin", "caf\\xe9 \\xff"]]), "{o}");
+        assert_eq!(
+            o["headers"],
+            json!([
+                ["X-Evil", "\u{1b}]0;pwned\u{7}\u{1b}[2J"],
+                ["X-Latin", "caf\\xe9 \\xff"]
+            ]),
+            "{o}"
+        );
     });
 }

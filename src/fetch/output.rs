@@ -52,8 +52,9 @@ pub fn text_line(out: &mut String, target: &str, line: &[u8]) {
 /// `version`, `reason`, `headers` (ordered `[name, value]` pairs, case and
 /// duplicates kept) and `interim` (earlier `1xx` heads, if any), or for a
 /// failure `error: {kind, message}`; always `timings` in milliseconds.
-/// Header bytes that are not UTF-8 are given escaped as `\xNN` (see
-/// [`escape_line`]); valid UTF-8 is given as is.
+/// `headers` holds every header line as sent (see `fields_as_sent`). Header
+/// bytes that are not UTF-8 are given escaped as `\xNN` (see
+/// [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
 pub fn json(out: &mut String, outcome: &Outcome) {
     out.push('{');
     key(out, "target");
@@ -136,17 +137,41 @@ fn head_fields(out: &mut String, head: &ResponseHead) {
     out.push(',');
     key(out, "headers");
     out.push('[');
-    for (i, (name, value)) in head.headers.iter().enumerate() {
+    for (i, (name, value)) in fields_as_sent(head).iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push('[');
-        json_string(out, name);
+        bytes(out, name);
         out.push(',');
         bytes(out, value);
         out.push(']');
     }
     out.push(']');
+}
+
+/// The header fields exactly as sent, from the head's raw lines: each line
+/// after the status line split at its first `:` (the value without the blanks
+/// around it), a folded line (starting with a blank) joined to the field
+/// before it, a line with no `:` given as a name with an empty value.
+///
+/// `ResponseHead::headers` is `httparse`'s view, which skips lines it
+/// rejects (a control byte in a value, say); JSON readers get every line, and
+/// JSON escaping keeps control bytes harmless.
+fn fields_as_sent(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
+    let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    for line in head.lines().skip(1) {
+        if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
+            value.push(b' ');
+            value.extend_from_slice(line.trim_ascii());
+            continue;
+        }
+        match line.iter().position(|&b| b == b':') {
+            Some(colon) => fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec())),
+            None => fields.push((line, Vec::new())),
+        }
+    }
+    fields
 }
 
 fn key(out: &mut String, name: &str) {
