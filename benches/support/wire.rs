@@ -14,10 +14,6 @@ pub const REQUEST: &[u8] = b"HEAD / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
 /// The response head the bench server answers with.
 pub const RESPONSE: &[u8] = b"HTTP/1.0 200 OK\r\nServer: bench\r\nContent-Length: 0\r\n\r\n";
 
-/// Read buffer size of the future-based clients (ours and tokio), the same on
-/// both sides so the memory-per-connection figures compare like with like.
-pub const READ_BUF_SIZE: usize = 4096;
-
 /// Largest head a client accepts before it calls the response an error.
 /// It bounds every client's memory for a misbehaving server.
 pub const MAX_HEAD: usize = 16 * 1024;
