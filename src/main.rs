@@ -348,6 +348,11 @@ fn spawn_writer(
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug in fetch-headers, never the user's or a server's
+    // doing: say so in one line instead of a backtrace dump.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("fetch-headers: internal error (a bug; please report it): {info}");
+    }));
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args = match Args::try_parse() {
         Ok(args) => args,
