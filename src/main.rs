@@ -142,7 +142,9 @@ struct Args {
     /// Write a picture of the run to FILE: a Chrome trace (JSON, with each
     /// connection slot's dns/connect/wait/read phases and the event loop's
     /// own spans; open it in Perfetto or chrome://tracing), or an SVG
-    /// waterfall, one bar per target, when FILE ends in `.svg`.
+    /// waterfall, one bar per target, when FILE ends in `.svg`. Every
+    /// target's timings are kept in memory until the end (about 200 bytes
+    /// each).
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
 
