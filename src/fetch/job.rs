@@ -32,7 +32,7 @@ use super::outcome::{ErrorKind, FetchError, Outcome, Timings};
 use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
 use crate::http::{Feed, HeadParser, ResponseHead};
-use crate::net::{Addresses, Family, Resolver, TcpStream};
+use crate::net::{Addresses, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Sleep};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
@@ -170,8 +170,11 @@ impl<S: Sink> Fetch<'_, S> {
                     let Some(connecting) = stream else {
                         // Start on the next address of the wanted family.
                         let family = config.family;
-                        let Some(ip) = ips[*next..].iter().find(|ip| allowed(family, ip)).copied()
-                        else {
+                        let found = ips[*next..]
+                            .iter()
+                            .enumerate()
+                            .find(|(_, ip)| family.allows(ip));
+                        let Some((offset, &ip)) = found else {
                             let error = last_error.take().unwrap_or_else(|| {
                                 FetchError::new(
                                     ErrorKind::Dns,
@@ -180,10 +183,7 @@ impl<S: Sink> Fetch<'_, S> {
                             });
                             return Poll::Ready(Err(error));
                         };
-                        *next = ips
-                            .iter()
-                            .position(|x| *x == ip)
-                            .map_or(ips.len(), |i| i + 1);
+                        *next += offset + 1;
                         let addr = SocketAddr::new(ip, target.port);
                         self.addr = Some(addr);
                         match TcpStream::start_connect(addr) {
@@ -373,14 +373,6 @@ impl<S: Sink> Future for Fetch<'_, S> {
             result,
             timings: this.timings,
         })
-    }
-}
-
-fn allowed(family: Family, ip: &std::net::IpAddr) -> bool {
-    match family {
-        Family::Any => true,
-        Family::V4 => ip.is_ipv4(),
-        Family::V6 => ip.is_ipv6(),
     }
 }
 

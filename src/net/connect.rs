@@ -19,7 +19,8 @@ pub enum Family {
 }
 
 impl Family {
-    fn allows(self, ip: &IpAddr) -> bool {
+    /// Whether `ip` is of this family.
+    pub fn allows(self, ip: &IpAddr) -> bool {
         match self {
             Family::Any => true,
             Family::V4 => ip.is_ipv4(),
