@@ -159,10 +159,11 @@ impl Resolver {
         let mut jobs = lock(&self.shared.jobs);
         let sender = jobs.get_or_insert_with(|| self.start_workers());
         if sender.send(host.to_owned()).is_err() {
-            // Every worker is gone (they only exit when the sender drops, so
-            // this is unreachable in practice); answer instead of hanging.
+            // No worker could be started (see `start_workers`): answer with
+            // an error instead of leaving the lookup waiting for ever.
             drop(jobs);
-            self.finish(
+            finish(
+                &self.shared,
                 host,
                 Err(DnsError {
                     host: host.to_owned(),
@@ -191,13 +192,9 @@ impl Resolver {
         }
         sender
     }
-
-    /// Stores an answer and wakes every task waiting for it.
-    fn finish(&self, host: &str, answer: Result<Addresses, DnsError>) {
-        finish(&self.shared, host, answer);
-    }
 }
 
+/// Stores an answer and wakes every task waiting for it.
 fn finish(shared: &Shared, host: &str, answer: Result<Addresses, DnsError>) {
     let previous = lock(&shared.cache).insert(host.to_owned(), Entry::Done(answer));
     if let Some(Entry::InFlight(waiters)) = previous {
