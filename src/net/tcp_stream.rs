@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
-use crate::runtime::{Counters, Direction, IoSource};
+use crate::runtime::{Direction, IoSource};
 
 /// A TCP connection registered with the running loop.
 ///
@@ -91,7 +91,7 @@ impl TcpStream {
             .source
             .poll_io(Direction::Read, cx, |mut s| s.read(buf));
         if let Poll::Ready(Ok(n)) = result {
-            Counters::add(&self.source.core().counters.bytes_read, n as u64);
+            self.source.core().counters.bytes_read.add(n as u64);
         }
         result
     }
@@ -108,7 +108,7 @@ impl TcpStream {
             .source
             .poll_io(Direction::Write, cx, |mut s| s.write(buf));
         if let Poll::Ready(Ok(n)) = result {
-            Counters::add(&self.source.core().counters.bytes_written, n as u64);
+            self.source.core().counters.bytes_written.add(n as u64);
         }
         result
     }
@@ -130,7 +130,7 @@ impl TcpStream {
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         match (&mut self.source.get_ref()).write(buf) {
             Ok(n) => {
-                Counters::add(&self.source.core().counters.bytes_written, n as u64);
+                self.source.core().counters.bytes_written.add(n as u64);
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -3,9 +3,9 @@
 //! Some work must stay off the loop thread because it blocks: reading a
 //! target list from a pipe, writing results to a slow terminal. A thread
 //! does that work and talks to the loop through this queue. The loop side
-//! awaits ([`Sender::send`], [`Receiver::recv`]); the thread side blocks
-//! ([`Sender::send_blocking`], [`Receiver::recv_blocking`]). Either side may
-//! be either end.
+//! awaits ([`Receiver::recv`], [`Sender::room`]) or pushes without waiting
+//! ([`Sender::push`]); the thread side blocks ([`Sender::send_blocking`],
+//! [`Receiver::recv_blocking`]). Either side may be either end.
 //!
 //! Waking works both ways: a thread that pushes or pops wakes the loop task
 //! parked on the queue (a cross-thread wake, which pokes the loop's
@@ -20,6 +20,8 @@ use std::fmt;
 use std::future::poll_fn;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
+
+use super::{lock, store_waker};
 
 struct State<T> {
     items: VecDeque<T>,
@@ -41,9 +43,7 @@ struct Shared<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// Blocks the calling thread until the queue changes.
@@ -121,28 +121,6 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 }
 
 impl<T> Sender<T> {
-    /// Sends from a loop task, waiting while the queue is full. Gives the
-    /// item back if the receiver is gone.
-    pub async fn send(&self, item: T) -> Result<(), T> {
-        let mut item = Some(item);
-        poll_fn(|cx| {
-            let mut state = self.shared.lock();
-            if !state.receiver_alive {
-                return Poll::Ready(Err(item.take().expect("polled after completion")));
-            }
-            if state.items.len() < self.shared.capacity {
-                state
-                    .items
-                    .push_back(item.take().expect("polled after completion"));
-                self.shared.notify(state);
-                return Poll::Ready(Ok(()));
-            }
-            state.waiter = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await
-    }
-
     /// Queues `item` at once, even past the capacity: for a loop task that
     /// must not wait, paired with [`Sender::room`] at a point where waiting
     /// is fine (so the overshoot stays bounded by the callers in between).
@@ -163,7 +141,7 @@ impl<T> Sender<T> {
             if !state.receiver_alive || state.items.len() < self.shared.capacity {
                 return Poll::Ready(());
             }
-            state.waiter = Some(cx.waker().clone());
+            store_waker(&mut state.waiter, cx);
             Poll::Pending
         })
         .await
@@ -199,7 +177,7 @@ impl<T> Receiver<T> {
             if !state.senders_alive {
                 return Poll::Ready(None);
             }
-            state.waiter = Some(cx.waker().clone());
+            store_waker(&mut state.waiter, cx);
             Poll::Pending
         })
         .await
@@ -223,14 +201,6 @@ impl<T> Receiver<T> {
     /// True when nothing is queued right now.
     pub fn is_empty(&self) -> bool {
         self.shared.lock().items.is_empty()
-    }
-
-    /// Takes an item if one is queued, without waiting.
-    pub fn try_recv(&self) -> Option<T> {
-        let mut state = self.shared.lock();
-        let item = state.items.pop_front()?;
-        self.shared.notify(state);
-        Some(item)
     }
 }
 

@@ -1,36 +1,13 @@
-//! The loop's shared state and the thread-local "current loop".
+//! The thread-local "current loop".
 //!
-//! [`Core`] is everything one event loop owns: the executor (tasks and run
-//! queue), the reactor (mio and the socket registrations), the timers and the
-//! counters. It lives in an `Rc` because the loop is single-threaded; I/O
-//! objects, sleeps and join handles each keep a clone so they can deregister
-//! themselves when dropped.
-//!
-//! While `block_on` runs, the `Core` is also installed in a thread-local, so
+//! While `block_on` runs, its [`Core`] is installed in a thread-local, so
 //! `spawn`, `sleep` and `TcpStream::connect` can find the running loop without
 //! being handed it: Python's `asyncio.get_running_loop()`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use super::executor::Executor;
-use super::reactor::Reactor;
-use super::stats::Counters;
-use super::task::Remote;
-use super::timer::Timers;
-
-/// The state of one event loop.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub(crate) executor: Executor,
-    pub(crate) reactor: Reactor,
-    pub(crate) timers: RefCell<Timers>,
-    pub(crate) remote: Arc<Remote>,
-    pub(crate) counters: Counters,
-    /// The loop's spans, while recording (`Runtime::record_spans`).
-    pub(crate) spans: RefCell<Option<Vec<super::LoopSpan>>>,
-}
+use super::core::Core;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };

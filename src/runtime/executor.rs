@@ -2,7 +2,8 @@
 //!
 //! A task is polled only when its waker put its key on the run queue; there is
 //! no polling "just in case". The loop in [`super::Runtime::block_on`] decides
-//! *when* to run the queue; this file decides *how* one task is run.
+//! *when* to run the queue; this file decides *how* one task is stored, queued
+//! and run.
 //!
 //! Two budgets keep one busy task from starving the rest:
 //! - the loop runs at most [`MAX_TASKS_PER_TURN`] task polls before it polls
@@ -15,14 +16,14 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::context::Core;
+use super::join_handle::JoinSlot;
 use super::slab::{Key, Slab};
-use super::task::{self, JoinHandle, Task, TaskWaker};
+use super::stats::Counters;
+use super::task::{Task, TaskCell};
+use super::waker::{Remote, TaskWaker};
 
 /// Task polls per loop turn before the loop checks I/O and timers again
 /// (tokio's `event_interval` is 61; asyncio runs one snapshot of its ready
@@ -36,7 +37,8 @@ pub(crate) const OPS_PER_POLL: u32 = 128;
 #[derive(Debug)]
 pub(crate) struct Executor {
     tasks: RefCell<Slab<Task>>,
-    pub(crate) run_queue: RefCell<VecDeque<Key>>,
+    /// Keys of the tasks to poll, in the order they were woken.
+    run_queue: RefCell<VecDeque<Key>>,
     /// I/O operations left for the task being polled.
     budget: Cell<u32>,
 }
@@ -54,78 +56,69 @@ impl Executor {
     pub(crate) fn len(&self) -> usize {
         self.tasks.borrow().len()
     }
-}
 
-impl Core {
     /// Queues a task woken on the loop thread.
-    pub(crate) fn push_local(&self, key: Key) {
-        self.executor.run_queue.borrow_mut().push_back(key);
-        self.counters
-            .wakes_local
-            .set(self.counters.wakes_local.get() + 1);
+    pub(crate) fn push_woken(&self, key: Key, counters: &Counters) {
+        self.run_queue.borrow_mut().push_back(key);
+        counters.wakes_local.incr();
     }
 
-    /// Moves the keys woken by other threads onto the run queue.
-    pub(crate) fn drain_remote(&self) {
-        let keys = match self.remote.queue.lock() {
-            Ok(mut queue) => std::mem::take(&mut *queue),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        };
-        let counters = &self.counters;
-        counters
-            .wakes_remote
-            .set(counters.wakes_remote.get() + keys.len() as u64);
-        self.executor.run_queue.borrow_mut().extend(keys);
+    /// Queues the tasks woken by other threads.
+    pub(crate) fn push_remote(&self, keys: Vec<Key>, counters: &Counters) {
+        counters.wakes_remote.add(keys.len() as u64);
+        self.run_queue.borrow_mut().extend(keys);
     }
 
-    /// Builds a waker for `key`.
-    pub(crate) fn task_waker(&self, key: Key) -> Arc<TaskWaker> {
-        Arc::new(TaskWaker {
-            key,
-            queued: AtomicBool::new(false),
-            remote: self.remote.clone(),
-        })
+    /// The next task to poll, if any is queued.
+    pub(crate) fn next_ready(&self) -> Option<Key> {
+        self.run_queue.borrow_mut().pop_front()
+    }
+
+    /// Whether any task is queued.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.run_queue.borrow().is_empty()
     }
 
     /// Stores `future` as a new task and queues its first poll.
-    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        remote: &Arc<Remote>,
+        counters: &Counters,
+    ) -> (Key, JoinSlot<F::Output>)
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (cell, state) = task::Cell::new(future);
-        let key = {
-            let mut tasks = self.executor.tasks.borrow_mut();
-            let key = tasks.next_key();
-            let waker = self.task_waker(key);
-            waker.queued.store(true, Ordering::Relaxed);
-            let inserted = tasks.insert(Task {
-                future: Some(Box::pin(cell)),
-                std_waker: Waker::from(waker.clone()),
-                waker,
-                aborted: false,
-            });
-            debug_assert_eq!(inserted, key);
-            key
-        };
-        self.executor.run_queue.borrow_mut().push_back(key);
-        self.counters
-            .tasks_spawned
-            .set(self.counters.tasks_spawned.get() + 1);
+        let (cell, state) = TaskCell::new(future);
+        let mut tasks = self.tasks.borrow_mut();
+        let key = tasks.next_key();
+        // Queued from the start: its first poll is already on the way.
+        let waker = Arc::new(TaskWaker::new(key, remote.clone(), true));
+        let inserted = tasks.insert(Task {
+            future: Some(Box::pin(cell)),
+            std_waker: Waker::from(waker.clone()),
+            waker,
+            aborted: false,
+        });
+        debug_assert_eq!(inserted, key);
+        drop(tasks);
+        self.run_queue.borrow_mut().push_back(key);
+        counters.tasks_spawned.incr();
         log::trace!("spawn task {}", key.index);
-        JoinHandle::new(key, self.clone(), state)
+        (key, state)
     }
 
     /// Polls the task under `key` once, if it still exists.
-    pub(crate) fn run_task(&self, key: Key) {
+    pub(crate) fn run_task(&self, key: Key, counters: &Counters) {
         // Take the future out of the slab: while it runs it may spawn or abort
         // tasks, which needs the slab mutably.
         let (mut future, waker) = {
-            let mut tasks = self.executor.tasks.borrow_mut();
+            let mut tasks = self.tasks.borrow_mut();
             let Some(task) = tasks.get_mut(key) else {
                 return; // a stale wake for a task that has finished
             };
-            task.waker.queued.store(false, Ordering::Release);
+            task.waker.unqueue();
             match task.future.take() {
                 Some(future) => (future, task.std_waker.clone()),
                 None => return,
@@ -133,12 +126,10 @@ impl Core {
         };
         log::trace!("poll task {}", key.index);
         self.refill_budget();
-        self.counters
-            .tasks_polled
-            .set(self.counters.tasks_polled.get() + 1);
+        counters.tasks_polled.incr();
         let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
 
-        let mut tasks = self.executor.tasks.borrow_mut();
+        let mut tasks = self.tasks.borrow_mut();
         let finished = match poll {
             Poll::Ready(()) => true,
             Poll::Pending => match tasks.get_mut(key) {
@@ -152,9 +143,7 @@ impl Core {
         let removed = tasks.remove(key);
         drop(tasks);
         if finished {
-            self.counters
-                .tasks_completed
-                .set(self.counters.tasks_completed.get() + 1);
+            counters.tasks_completed.incr();
         }
         // Destructors run with the slab released: they may touch the runtime.
         drop(future);
@@ -164,7 +153,7 @@ impl Core {
     /// Cancels a task: drops its future now, or right after its current poll.
     pub(crate) fn abort(&self, key: Key) {
         let removed = {
-            let mut tasks = self.executor.tasks.borrow_mut();
+            let mut tasks = self.tasks.borrow_mut();
             match tasks.get_mut(key) {
                 None => return, // finished already
                 Some(task) if task.future.is_none() => {
@@ -182,35 +171,33 @@ impl Core {
     /// needs one, the `block_on` future's included: a budget left at zero
     /// would make each of its polls yield at once, for ever.
     pub(crate) fn refill_budget(&self) {
-        self.executor.budget.set(OPS_PER_POLL);
+        self.budget.set(OPS_PER_POLL);
     }
 
     /// Takes one unit of the running task's I/O budget. When none is left,
     /// wakes the task (so it runs again soon) and returns `false`: the caller
     /// must return `Poll::Pending`.
-    pub(crate) fn poll_budget(&self, cx: &mut Context<'_>) -> bool {
-        let left = self.executor.budget.get();
+    pub(crate) fn take_budget(&self, cx: &mut Context<'_>, counters: &Counters) -> bool {
+        let left = self.budget.get();
         if left == 0 {
-            self.counters
-                .budget_exhausted
-                .set(self.counters.budget_exhausted.get() + 1);
+            counters.budget_exhausted.incr();
             cx.waker().wake_by_ref();
             return false;
         }
-        self.executor.budget.set(left - 1);
+        self.budget.set(left - 1);
         true
     }
 
     /// Drops every task, as the runtime shuts down. Destructors may spawn
     /// again, so repeat until the slab stays empty.
-    pub(crate) fn drop_all_tasks(&self) {
+    pub(crate) fn drop_all(&self) {
         loop {
-            let tasks = self.executor.tasks.borrow_mut().drain();
+            let tasks = self.tasks.borrow_mut().drain();
             if tasks.is_empty() {
                 break;
             }
             drop(tasks);
         }
-        self.executor.run_queue.borrow_mut().clear();
+        self.run_queue.borrow_mut().clear();
     }
 }

@@ -25,7 +25,8 @@ use std::task::{Context, Poll};
 
 use mio::event::Source;
 
-use super::context::{self, Core};
+use super::context;
+use super::core::Core;
 use super::reactor::Direction;
 use super::slab::Key;
 
@@ -71,7 +72,7 @@ impl<S: Source> IoSource<S> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        if !self.core.poll_budget(cx) {
+        if !self.core.take_budget(cx) {
             return Poll::Pending;
         }
         loop {

@@ -4,7 +4,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::Poll;
 
-use super::task::{JoinError, JoinHandle};
+use super::join_handle::{JoinError, JoinHandle};
 
 /// Runs every future concurrently as its own task and returns their outputs
 /// in argument order: `asyncio.gather(*aws)`.

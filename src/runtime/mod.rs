@@ -21,49 +21,62 @@
 //! `epoll_wait`, so a loop waiting on a slow server uses no CPU.
 //!
 //! The loop is single-threaded, like asyncio and tokio's `current_thread`
-//! runtime: futures need not be `Send`. Only the DNS workers run on other
-//! threads, and they reach the loop through a task's `Waker` alone.
+//! runtime: futures need not be `Send`. Other threads (the DNS workers, and
+//! the command's input and output threads) reach the loop only through a
+//! task's `Waker`, or a [`channel`] whose ends wake through one.
 
 pub mod channel;
 mod context;
+mod core;
 mod executor;
 mod io_source;
 mod join;
+mod join_handle;
 mod reactor;
 mod slab;
 mod spans;
 mod stats;
+mod sync;
 mod task;
 mod timer;
+mod waker;
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 pub use join::{join_all, race, yield_now};
+pub use join_handle::{JoinError, JoinHandle};
 pub use spans::{LoopSpan, SpanKind, MAX_SPANS};
 pub use stats::Stats;
-pub use task::{JoinError, JoinHandle};
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 pub(crate) use io_source::IoSource;
 pub(crate) use reactor::Direction;
-pub(crate) use stats::Counters;
+pub(crate) use sync::lock;
+pub(crate) use waker::store_waker;
 
-use context::Core;
-use executor::{Executor, MAX_TASKS_PER_TURN};
-use reactor::{Reactor, WAKE_TOKEN};
-use task::{Remote, MAIN};
-
-/// How many readiness events one `epoll_wait` may return.
-const EVENTS_PER_POLL: usize = 1024;
+use self::core::{Core, MainTask};
 
 /// A single-threaded event loop.
+///
+/// ```
+/// use std::time::Duration;
+/// use fetch_headers::runtime::{join_all, sleep, spawn, timeout, Runtime};
+///
+/// let rt = Runtime::new()?;                              // asyncio.new_event_loop()
+/// let sum = rt.block_on(async {                          // loop.run_until_complete(...)
+///     let task = spawn(async { sleep(Duration::from_millis(1)).await; 40 });
+///     let doubled = join_all((0..2).map(|i| async move { i * 2 })).await;
+///     let late = timeout(Duration::from_millis(1), sleep(Duration::from_secs(5))).await;
+///     assert!(late.is_err(), "wait_for gave up on the slow sleep");
+///     task.await.unwrap() + doubled.into_iter().map(Result::unwrap).sum::<i32>()
+/// });
+/// assert_eq!(sum, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Runtime {
     core: Rc<Core>,
 }
@@ -81,21 +94,8 @@ impl fmt::Debug for Runtime {
 impl Runtime {
     /// Creates a loop: an epoll instance and an eventfd for cross-thread wakes.
     pub fn new() -> io::Result<Runtime> {
-        let reactor = Reactor::new(EVENTS_PER_POLL)?;
-        let waker = mio::Waker::new(reactor.registry(), WAKE_TOKEN)?;
-        let core = Core {
-            executor: Executor::new(),
-            reactor,
-            timers: Default::default(),
-            remote: Arc::new(Remote {
-                queue: Mutex::new(Vec::new()),
-                waker,
-            }),
-            counters: Counters::default(),
-            spans: Default::default(),
-        };
         Ok(Runtime {
-            core: Rc::new(core),
+            core: Rc::new(Core::new()?),
         })
     }
 
@@ -112,109 +112,18 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let core = &self.core;
         let _enter = context::enter(core.clone());
-        let mut future = pin!(future);
-        let main_waker = core.task_waker(MAIN);
-        let waker = Waker::from(main_waker.clone());
-        let mut cx = Context::from_waker(&waker);
-        waker.wake_by_ref(); // the first poll
-        let mut expired = Vec::new();
-
+        let future = pin!(future);
+        let mut main = MainTask::new(core, future);
         loop {
-            Counters::add(&core.counters.turns, 1);
-
-            // 1. Run queued tasks, including ones woken or spawned while
-            //    these run, up to the budget; then look at I/O and timers
-            //    even if tasks are still queued.
-            let run_start = Instant::now();
-            let mut ran = 0;
-            while ran < MAX_TASKS_PER_TURN {
-                let Some(key) = core.executor.run_queue.borrow_mut().pop_front() else {
-                    break;
-                };
-                ran += 1;
-                if key == MAIN {
-                    main_waker
-                        .queued
-                        .store(false, std::sync::atomic::Ordering::Release);
-                    core.refill_budget();
-                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                        return output;
-                    }
-                } else {
-                    core.run_task(key);
-                }
+            core.counters.turns.incr();
+            // 1. Run the woken tasks, up to the budget of one turn.
+            if let Some(output) = core.run_ready_tasks(&mut main) {
+                return output;
             }
-            log::trace!("turn: ran {ran} tasks");
-
-            // 2. Poll for I/O. Block only if there is nothing to run.
-            let (poll_timeout, why) = if !core.executor.run_queue.borrow().is_empty() {
-                (Some(Duration::ZERO), "tasks are still queued")
-            } else {
-                match core.timers.borrow().next_deadline() {
-                    Some(deadline) => (
-                        Some(deadline.saturating_duration_since(Instant::now())),
-                        "the next timer",
-                    ),
-                    None => (
-                        None,
-                        "nothing to do until I/O or a wake from another thread",
-                    ),
-                }
-            };
-            log::trace!("poll: timeout {poll_timeout:?} ({why})");
-            let before = Instant::now();
-            let outcome = match core.reactor.poll(poll_timeout) {
-                Ok(outcome) => outcome,
-                // epoll_wait only fails on a broken epoll fd: nothing can go on.
-                Err(e) => panic!("the event loop's poll failed: {e}"),
-            };
-            if poll_timeout != Some(Duration::ZERO) {
-                let counters = &core.counters;
-                Counters::add(&counters.polls_blocking, 1);
-                counters
-                    .blocked
-                    .set(counters.blocked.get() + before.elapsed());
-            }
-            if let Some(spans) = core.spans.borrow_mut().as_mut() {
-                if spans.len() + 2 <= MAX_SPANS {
-                    let kind = SpanKind::Run { tasks: ran };
-                    spans.push(LoopSpan {
-                        start: run_start,
-                        end: before,
-                        kind,
-                    });
-                    let kind = SpanKind::Poll {
-                        timeout: poll_timeout,
-                        events: outcome.events,
-                    };
-                    spans.push(LoopSpan {
-                        start: before,
-                        end: Instant::now(),
-                        kind,
-                    });
-                }
-            }
-            let counters = &core.counters;
-            Counters::add(&counters.events, outcome.events as u64);
-            Counters::add(&counters.events_stale, outcome.stale as u64);
-            if outcome.events as u64 > counters.events_max.get() {
-                counters.events_max.set(outcome.events as u64);
-            }
-            if outcome.remote_wake {
-                core.drain_remote();
-            }
-
-            // 3. Fire the timers that are due.
-            core.timers
-                .borrow_mut()
-                .take_expired(Instant::now(), &mut expired);
-            if !expired.is_empty() {
-                log::trace!("timers: {} fired", expired.len());
-                Counters::add(&counters.timers_fired, expired.len() as u64);
-                for waker in expired.drain(..) {
-                    waker.wake();
-                }
-            }
+            // 2. Wait for I/O (not at all if tasks are still queued).
+            core.park();
+            // 3. Wake the tasks whose timers are due.
+            core.fire_timers();
         }
     }
 
@@ -244,7 +153,7 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         // Tasks hold `Rc<Core>` clones (through sockets and timers); dropping
         // them here breaks that cycle and closes their sockets.
-        self.core.drop_all_tasks();
+        self.core.executor.drop_all();
     }
 }
 

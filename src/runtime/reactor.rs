@@ -25,6 +25,7 @@ use mio::event::Source;
 use mio::{Events, Interest, Token};
 
 use super::slab::{Key, Slab};
+use super::waker::store_waker;
 
 /// The token of the `mio::Waker` that other threads use to wake the loop.
 pub(crate) const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -162,10 +163,7 @@ impl Reactor {
             Direction::Read => &mut io.reader,
             Direction::Write => &mut io.writer,
         };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
+        store_waker(slot, cx);
         if io.readiness & direction.mask() != 0 {
             Poll::Ready(())
         } else {
@@ -175,6 +173,14 @@ impl Reactor {
 
     /// Forgets readiness after a syscall said `WouldBlock`: the next edge
     /// from epoll sets it again.
+    ///
+    /// tokio tags readiness with a tick and refuses to clear it if an event
+    /// arrived since the syscall (`ScheduledIo::clear_readiness`), because
+    /// its events are dispatched on another thread while a task runs. Here
+    /// events are dispatched only inside [`Reactor::poll`], on the loop
+    /// thread, never while a task is between its syscall and this call, so
+    /// clearing unconditionally cannot lose an event: one that arrives after
+    /// the syscall sets the bit again at the next poll.
     pub(crate) fn clear_readiness(&self, key: Key, direction: Direction) {
         if let Some(io) = self.sources.borrow_mut().get_mut(key) {
             io.readiness &= !direction.mask();

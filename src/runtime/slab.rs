@@ -5,8 +5,13 @@
 //! waker that outlived its task, an event for a socket that was just closed. A
 //! plain index would then name whatever *new* value reused the slot. Each slot
 //! therefore carries a generation that is bumped when the slot is freed, and a
-//! [`Key`] only matches the slot while the generations agree. This is the
-//! "tick" trick of async-io's reactor and tokio's `ScheduledIo`.
+//! [`Key`] only matches the slot while the generations agree, as the
+//! generation bits of tokio's `ScheduledIo` token do. async-io solves the
+//! same problem differently: it deregisters every source from epoll
+//! (`epoll_ctl(DEL)`) before freeing its slot, so no event can name it
+//! later. The generation is what lets us skip that syscall (see
+//! `io_source.rs`). (async-io's own "tick" guards something else: an event
+//! that predates the waker it would wake.)
 
 /// A slot index plus the generation it was handed out in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15,8 +20,11 @@ pub(crate) struct Key {
     pub(crate) generation: u32,
 }
 
+// `Key::to_usize` packs two `u32`s into one `usize`.
+const _: () = assert!(usize::BITS == 64, "keys are packed into 64-bit tokens");
+
 impl Key {
-    /// Packs the key into a `usize`, as mio's `Token` wants (64-bit targets).
+    /// Packs the key into a `usize`, as mio's `Token` wants.
     pub(crate) fn to_usize(self) -> usize {
         ((self.generation as usize) << 32) | self.index as usize
     }

@@ -1,17 +1,51 @@
 //! Counters of what the loop did, always on and cheap.
 //!
-//! Plain `Cell<u64>`s on the loop thread: an increment is one add, no atomics.
-//! [`Stats`] is the snapshot that [`super::Runtime::stats`] returns.
+//! Each [`Counter`] is a plain `Cell<u64>` on the loop thread: an increment
+//! is one add, no atomics. [`Stats`] is the snapshot that
+//! [`super::Runtime::stats`] returns.
 
 use std::cell::Cell;
 use std::time::Duration;
+
+/// One live count, owned by the loop thread.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(Cell<u64>);
+
+impl Counter {
+    /// Adds one.
+    pub(crate) fn incr(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n`.
+    pub(crate) fn add(&self, n: u64) {
+        self.0.set(self.0.get() + n);
+    }
+
+    /// Subtracts one, stopping at zero.
+    pub(crate) fn decr(&self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+
+    /// Raises the count to `n` if `n` is larger: for high-water marks.
+    pub(crate) fn raise_to(&self, n: u64) {
+        if n > self.0.get() {
+            self.0.set(n);
+        }
+    }
+
+    /// The count now.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.get()
+    }
+}
 
 macro_rules! counters {
     ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
         /// The live counters, owned by the loop.
         #[derive(Debug, Default)]
         pub(crate) struct Counters {
-            $( pub(crate) $name: Cell<u64>, )*
+            $( pub(crate) $name: Counter, )*
             pub(crate) blocked: Cell<Duration>,
         }
 
@@ -59,7 +93,7 @@ counters! {
     tasks_completed,
     /// Wakes on the loop thread.
     wakes_local,
-    /// Wakes from other threads (DNS workers).
+    /// Wakes from other threads (DNS workers, the input and output threads).
     wakes_remote,
     /// Timers armed.
     timers_set,
@@ -80,20 +114,12 @@ counters! {
 }
 
 impl Counters {
-    pub(crate) fn add(cell: &Cell<u64>, n: u64) {
-        cell.set(cell.get() + n);
-    }
-
     pub(crate) fn connection_opened(&self) {
-        let open = self.connections_open.get() + 1;
-        self.connections_open.set(open);
-        if open > self.connections_max.get() {
-            self.connections_max.set(open);
-        }
+        self.connections_open.incr();
+        self.connections_max.raise_to(self.connections_open.get());
     }
 
     pub(crate) fn connection_closed(&self) {
-        self.connections_open
-            .set(self.connections_open.get().saturating_sub(1));
+        self.connections_open.decr();
     }
 }

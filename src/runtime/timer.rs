@@ -19,7 +19,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::context::{self, Core};
+use super::context;
+use super::core::Core;
 
 /// Identifies one pending deadline; the sequence number breaks ties.
 pub(crate) type TimerKey = (Instant, u64);
@@ -101,9 +102,7 @@ impl Sleep {
         if let Some((core, key)) = self.entry.take() {
             let removed = core.timers.borrow_mut().pending.remove(&key);
             if removed.is_some() {
-                core.counters
-                    .timers_cancelled
-                    .set(core.counters.timers_cancelled.get() + 1);
+                core.counters.timers_cancelled.incr();
             }
         }
     }
@@ -114,7 +113,9 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
-            self.cancel(); // no-op if the loop already popped the entry
+            // Remove the entry if the loop has not popped it yet: a sleep
+            // that is over must not wake anyone later.
+            self.cancel();
             return Poll::Ready(());
         }
         let deadline = self.deadline;
@@ -123,8 +124,7 @@ impl Future for Sleep {
                 // Polled again before the deadline: keep the newest waker.
                 let mut timers = core.timers.borrow_mut();
                 match timers.pending.get_mut(key) {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    Some(waker) => *waker = cx.waker().clone(),
+                    Some(waker) => waker.clone_from(cx.waker()),
                     None => {
                         // It fired for an earlier deadline (see `reset`):
                         // arm it again for the current one.
@@ -142,9 +142,7 @@ impl Future for Sleep {
                     .timers
                     .borrow_mut()
                     .insert(deadline, cx.waker().clone());
-                core.counters
-                    .timers_set
-                    .set(core.counters.timers_set.get() + 1);
+                core.counters.timers_set.incr();
                 self.entry = Some((core, key));
             }
         }
