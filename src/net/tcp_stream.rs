@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
-use crate::runtime::{Direction, IoSource};
+use crate::runtime::{Direction, Drained, IoSource};
 
 /// A TCP connection registered with the running loop.
 ///
@@ -72,7 +72,9 @@ impl TcpStream {
             match ready {
                 Poll::Ready(Ok(true)) => return Poll::Ready(Ok(())),
                 // Woken before the handshake finished: wait for the next edge.
-                Poll::Ready(Ok(false)) => self.source.clear_readiness(Direction::Write),
+                Poll::Ready(Ok(false)) => self
+                    .source
+                    .clear_readiness(Direction::Write, Drained::WouldBlock),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             }
@@ -87,9 +89,10 @@ impl TcpStream {
 
     /// The poll form of [`TcpStream::read`], for hand-written futures.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         let result = self
             .source
-            .poll_io(Direction::Read, cx, |mut s| s.read(buf));
+            .poll_transfer(Direction::Read, cx, len, |mut s| s.read(buf));
         if let Poll::Ready(Ok(n)) = result {
             self.source.core().counters.bytes_read.add(n as u64);
         }
@@ -106,7 +109,7 @@ impl TcpStream {
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let result = self
             .source
-            .poll_io(Direction::Write, cx, |mut s| s.write(buf));
+            .poll_transfer(Direction::Write, cx, buf.len(), |mut s| s.write(buf));
         if let Poll::Ready(Ok(n)) = result {
             self.source.core().counters.bytes_written.add(n as u64);
         }
@@ -131,10 +134,18 @@ impl TcpStream {
         match (&mut self.source.get_ref()).write(buf) {
             Ok(n) => {
                 self.source.core().counters.bytes_written.add(n as u64);
+                if n < buf.len() {
+                    // The send buffer is full: the flusher waits for the
+                    // next writable edge instead of trying again now.
+                    self.source
+                        .clear_readiness(Direction::Write, Drained::Short);
+                }
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.source.clear_readiness(Direction::Write);
+                self.source.core().counters.would_block.incr();
+                self.source
+                    .clear_readiness(Direction::Write, Drained::WouldBlock);
                 Ok(0)
             }
             Err(e) => Err(e),

@@ -12,6 +12,17 @@
 //!    so a socket stays "ready" until we drain it). Clear the bit and go back
 //!    to step 1, which stores the waker and returns `Pending`.
 //!
+//! Reads and writes of a byte stream add one rule, in
+//! [`IoSource::poll_transfer`], as tokio's `PollEvented` does: a transfer
+//! that moves fewer bytes than asked for (a short read or write) also
+//! clears the bit. On a TCP socket a short read means the receive queue is
+//! empty right now and a short write that the send buffer is full, so the
+//! next call would only hear `WouldBlock`; clearing at once saves that
+//! syscall, and the next edge sets the bit again. A close the reactor has
+//! already seen is not cleared (see `reactor::Drained`), so the EOF after a
+//! short read is still read at once. Datagram sockets must not use this
+//! rule: every datagram read is "short", and more may be queued.
+//!
 //! Dropping an `IoSource` frees its reactor slot, so the key goes stale and
 //! no later event can reach whoever reuses the slot. The kernel side needs
 //! no `epoll_ctl(DEL)`: closing the socket, which follows at once, removes
@@ -27,7 +38,7 @@ use mio::event::Source;
 
 use super::context;
 use super::core::Core;
-use super::reactor::Direction;
+use super::reactor::{Direction, Drained};
 use super::slab::Key;
 
 /// A socket registered with the loop's reactor.
@@ -86,7 +97,8 @@ impl<S: Source> IoSource<S> {
             }
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.core.reactor.clear_readiness(self.key, direction);
+                    self.core.counters.would_block.incr();
+                    self.clear_readiness(direction, Drained::WouldBlock);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
@@ -94,10 +106,32 @@ impl<S: Source> IoSource<S> {
         }
     }
 
+    /// [`IoSource::poll_io`] for a read or write of up to `len` bytes on a
+    /// byte stream, with the short-transfer rule of the module docs.
+    pub(crate) fn poll_transfer(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let result = self.poll_io(direction, cx, op);
+        // Zero bytes is EOF (for a read), which is no reason to wait.
+        if let Poll::Ready(Ok(n)) = result {
+            if n > 0 && n < len {
+                self.clear_readiness(direction, Drained::Short);
+            }
+        }
+        result
+    }
+
     /// Forgets readiness in `direction`: for a caller that found out by other
-    /// means (a connect still in progress) that the socket is not ready.
-    pub(crate) fn clear_readiness(&self, direction: Direction) {
-        self.core.reactor.clear_readiness(self.key, direction);
+    /// means (a connect still in progress, a `WouldBlock` of its own) that
+    /// the socket is not ready.
+    pub(crate) fn clear_readiness(&self, direction: Direction, drained: Drained) {
+        self.core
+            .reactor
+            .clear_readiness(self.key, direction, drained);
     }
 }
 

@@ -54,7 +54,7 @@ pub use stats::Stats;
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 pub(crate) use io_source::IoSource;
-pub(crate) use reactor::Direction;
+pub(crate) use reactor::{Direction, Drained};
 pub(crate) use sync::lock;
 pub(crate) use waker::store_waker;
 

@@ -40,18 +40,32 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    /// The readiness bit this direction waits for. Closed and error states
-    /// count as ready: the next syscall will report them.
-    fn mask(self) -> u8 {
+    /// The bits that make a socket ready in this direction: data (or room),
+    /// or the peer's close, which the next syscall will report.
+    fn ready_mask(self) -> u8 {
         match self {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
         }
     }
 }
 
-const READABLE: u8 = 0b01;
-const WRITABLE: u8 = 0b10;
+/// How a leaf future learnt that a socket has nothing more for it right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// The syscall said `WouldBlock`: forget all readiness in the direction.
+    WouldBlock,
+    /// A read or write moved fewer bytes than asked: the receive queue is
+    /// empty (or the send buffer full) at this moment. A close that was
+    /// already reported stays, because a close is final: the next read
+    /// returns EOF at once, and no new edge would come to say so.
+    Short,
+}
+
+const READABLE: u8 = 0b0001;
+const WRITABLE: u8 = 0b0010;
+const READ_CLOSED: u8 = 0b0100;
+const WRITE_CLOSED: u8 = 0b1000;
 
 /// What the reactor knows about one registered socket.
 #[derive(Default)]
@@ -164,15 +178,15 @@ impl Reactor {
             Direction::Write => &mut io.writer,
         };
         store_waker(slot, cx);
-        if io.readiness & direction.mask() != 0 {
+        if io.readiness & direction.ready_mask() != 0 {
             Poll::Ready(())
         } else {
             Poll::Pending
         }
     }
 
-    /// Forgets readiness after a syscall said `WouldBlock`: the next edge
-    /// from epoll sets it again.
+    /// Forgets readiness once the socket is known to be drained in
+    /// `direction` (see [`Drained`]): the next edge from epoll sets it again.
     ///
     /// tokio tags readiness with a tick and refuses to clear it if an event
     /// arrived since the syscall (`ScheduledIo::clear_readiness`), because
@@ -181,9 +195,13 @@ impl Reactor {
     /// thread, never while a task is between its syscall and this call, so
     /// clearing unconditionally cannot lose an event: one that arrives after
     /// the syscall sets the bit again at the next poll.
-    pub(crate) fn clear_readiness(&self, key: Key, direction: Direction) {
+    pub(crate) fn clear_readiness(&self, key: Key, direction: Direction, drained: Drained) {
+        let mask = match drained {
+            Drained::WouldBlock => direction.ready_mask(),
+            Drained::Short => direction.ready_mask() & (READABLE | WRITABLE),
+        };
         if let Some(io) = self.sources.borrow_mut().get_mut(key) {
-            io.readiness &= !direction.mask();
+            io.readiness &= !mask;
         }
     }
 
@@ -212,11 +230,21 @@ impl Reactor {
                 event.is_error()
             );
             let mut bits = 0;
-            if event.is_readable() || event.is_read_closed() || event.is_error() {
+            if event.is_readable() {
                 bits |= READABLE;
             }
-            if event.is_writable() || event.is_write_closed() || event.is_error() {
+            if event.is_writable() {
                 bits |= WRITABLE;
+            }
+            if event.is_read_closed() {
+                bits |= READ_CLOSED;
+            }
+            if event.is_write_closed() {
+                bits |= WRITE_CLOSED;
+            }
+            // An error is final too, and the next syscall either way reports it.
+            if event.is_error() {
+                bits |= READ_CLOSED | WRITE_CLOSED;
             }
             if self.dispatch(Key::from_usize(event.token().0), bits) {
                 outcome.events += 1;
@@ -238,12 +266,12 @@ impl Reactor {
         };
         io.readiness |= bits;
         // Waking only queues the task; no task code runs inside dispatch.
-        if bits & READABLE != 0 {
+        if bits & Direction::Read.ready_mask() != 0 {
             if let Some(waker) = &io.reader {
                 waker.wake_by_ref();
             }
         }
-        if bits & WRITABLE != 0 {
+        if bits & Direction::Write.ready_mask() != 0 {
             if let Some(waker) = &io.writer {
                 waker.wake_by_ref();
             }
@@ -288,7 +316,7 @@ mod tests {
         let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
-        reactor.clear_readiness(new_key, Direction::Read);
+        reactor.clear_readiness(new_key, Direction::Read, Drained::WouldBlock);
         assert!(reactor
             .poll_ready(new_key, Direction::Read, &mut cx)
             .is_pending());

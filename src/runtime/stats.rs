@@ -103,6 +103,8 @@ counters! {
     timers_cancelled,
     /// Times a task used up its I/O budget and was made to yield.
     budget_exhausted,
+    /// Socket reads and writes that found nothing to do (`WouldBlock`).
+    would_block,
     /// Bytes read from sockets.
     bytes_read,
     /// Bytes written to sockets.
