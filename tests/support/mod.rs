@@ -193,6 +193,26 @@ pub fn open_fds() -> usize {
         .count()
 }
 
+/// What each open file descriptor of this process is (`/proc/self/fd`'s
+/// links: `socket:[1234]`, a path, ...), for a failure message that says
+/// which descriptor leaked.
+pub fn open_fd_targets() -> Vec<String> {
+    let mut targets: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            Some(format!(
+                "{} -> {}",
+                entry.file_name().to_string_lossy(),
+                target.display()
+            ))
+        })
+        .collect();
+    targets.sort();
+    targets
+}
+
 // ---------------------------------------------------------------------------
 // Peers that misbehave, each in one way, for the CLI tests.
 // ---------------------------------------------------------------------------
