@@ -32,7 +32,7 @@ use super::outcome::{ErrorKind, FetchError, Outcome, Timings};
 use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
 use crate::http::{Feed, HeadParser, ResponseHead};
-use crate::net::{Addresses, Resolver, TcpStream};
+use crate::net::{Addresses, Lookup, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Sleep};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
@@ -48,8 +48,8 @@ pub(crate) struct Shared {
 
 /// Where a fetch is.
 enum Phase {
-    /// Waiting for a DNS worker (`started` as `Resolver::poll_lookup` wants).
-    Resolve { started: bool },
+    /// Waiting for a DNS worker.
+    Resolve { lookup: Lookup },
     /// Trying `ips[next - 1]` (the `stream`), then the rest in turn.
     Connect {
         ips: Addresses,
@@ -101,7 +101,9 @@ pub(crate) fn fetch<'a, S: Sink>(shared: &'a Shared, input: String, sink: &'a S)
         target,
         timings: Timings::new(start),
         addr: None,
-        phase: Phase::Resolve { started: false },
+        phase: Phase::Resolve {
+            lookup: Lookup::default(),
+        },
         timer: sleep_until(start),
         phase_deadline,
     };
@@ -144,8 +146,8 @@ impl<S: Sink> Fetch<'_, S> {
         };
         loop {
             match &mut self.phase {
-                Phase::Resolve { started } => {
-                    let ips = match shared.resolver.poll_lookup(&target.host, started, cx) {
+                Phase::Resolve { lookup } => {
+                    let ips = match shared.resolver.poll_lookup(lookup, &target.host, cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Err(e)) => {
                             return Poll::Ready(Err(FetchError::new(ErrorKind::Dns, e.to_string())))

@@ -19,9 +19,11 @@ use std::future::poll_fn;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
+
+use crate::runtime::lock;
 
 /// The most answers the cache keeps.
 pub const CACHE_CAPACITY: usize = 65_536;
@@ -60,6 +62,15 @@ struct Shared {
     lookups: AtomicUsize,
 }
 
+/// One lookup between polls of [`Resolver::poll_lookup`]: start from
+/// `Lookup::default()` and keep it until the answer comes.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    /// Whether this lookup has handed its name to the workers, so a cache
+    /// that must make room does not evict answers on its behalf twice.
+    submitted: bool,
+}
+
 /// Resolves host names on a pool of worker threads, with a cache.
 ///
 /// Cloning gives another handle to the same pool and cache. The workers stop
@@ -76,13 +87,6 @@ impl fmt::Debug for Resolver {
             .field("lookups", &self.lookups())
             .finish()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The data under these locks stays consistent even if a holder panicked.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Resolver {
@@ -117,16 +121,16 @@ impl Resolver {
     /// The addresses of `host`. An IP literal is returned as is, with no
     /// lookup (asyncio's `_ipaddr_info` shortcut); a name goes to a worker.
     pub async fn lookup(&self, host: &str) -> Result<Addresses, DnsError> {
-        let mut started = false;
-        poll_fn(|cx| self.poll_lookup(host, &mut started, cx)).await
+        let mut lookup = Lookup::default();
+        poll_fn(|cx| self.poll_lookup(&mut lookup, host, cx)).await
     }
 
-    /// The poll form of [`Resolver::lookup`], for hand-written futures.
-    /// `started` starts `false` and must be kept between polls of one lookup.
+    /// The poll form of [`Resolver::lookup`], for hand-written futures:
+    /// poll with the same `lookup` (and `host`) until it is ready.
     pub fn poll_lookup(
         &self,
+        lookup: &mut Lookup,
         host: &str,
-        started: &mut bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Addresses, DnsError>> {
         if let Ok(ip) = host.parse::<IpAddr>() {
@@ -142,12 +146,12 @@ impl Resolver {
             }
             None => {
                 // Not asked yet, or our answer was evicted before we saw it.
-                if !*started && cache.len() >= CACHE_CAPACITY {
+                if !lookup.submitted && cache.len() >= CACHE_CAPACITY {
                     cache.retain(|_, entry| matches!(entry, Entry::InFlight(_)));
                 }
                 cache.insert(host.to_owned(), Entry::InFlight(vec![cx.waker().clone()]));
                 drop(cache);
-                *started = true;
+                lookup.submitted = true;
                 self.submit(host);
             }
         }

@@ -5,18 +5,19 @@
 //! - [`Resolver`]: `getaddrinfo` on a small pool of worker threads, as
 //!   asyncio's `loop.getaddrinfo` does with `run_in_executor`, so the loop
 //!   thread never blocks on DNS.
-//! - [`connect`]: a host name (or IP literal) and port to a connected stream,
-//!   trying each address in turn: the connecting half of
-//!   `asyncio.open_connection`.
+//! - [`Connecting`] and [`connect`]: a host's addresses (or its name) and a
+//!   port to a connected stream, trying each address in turn: the
+//!   connecting half of `asyncio.open_connection`, shared with the fetch
+//!   engine.
 //!
 //! Nothing here knows about HTTP.
 
-mod connect;
+mod connector;
 mod dns;
 mod tcp_listener;
 mod tcp_stream;
 
-pub use connect::{connect, ConnectError, Family};
-pub use dns::{Addresses, DnsError, Resolver};
+pub use connector::{connect, ConnectError, Connecting, Family};
+pub use dns::{Addresses, DnsError, Lookup, Resolver};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
