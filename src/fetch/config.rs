@@ -33,8 +33,6 @@ pub struct Config {
     pub limits: Limits,
     /// DNS worker threads.
     pub dns_workers: usize,
-    /// Report each head line as it arrives (`--live`).
-    pub live: bool,
 }
 
 impl Default for Config {
@@ -52,7 +50,6 @@ impl Default for Config {
             family: Family::Any,
             limits: Limits::default(),
             dns_workers: 16,
-            live: false,
         }
     }
 }

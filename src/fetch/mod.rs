@@ -11,16 +11,11 @@
 //! outcome, an `Ok` head or one [`FetchError`], within `max_time`.
 
 mod config;
-mod fd_limit;
 mod histogram;
-pub mod input;
 mod job;
 mod outcome;
-pub mod output;
-pub mod report;
 mod summary;
 mod target;
-pub mod timeline;
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
@@ -29,12 +24,12 @@ use std::task::{Poll, Waker};
 use std::time::Instant;
 
 pub use config::Config;
-pub use fd_limit::{raise_fd_limit, FdBudget};
 pub use histogram::Histogram;
-pub use outcome::{ErrorKind, FetchError, Outcome, Timings};
+pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Timings};
 pub use summary::{Latency, Summary};
 pub use target::{parse_target, Target, TargetError};
-pub use timeline::Timeline;
+
+use job::{Fetch, RunContext, Start};
 
 use crate::net::Resolver;
 use crate::runtime;
@@ -59,7 +54,12 @@ impl<I: Iterator<Item = String>> Targets for FromIter<I> {
 pub trait Sink {
     /// A fetch of `target` is starting (for `-v`).
     fn started(&self, _target: &str) {}
-    /// One head line of `target` arrived (only with `Config::live`).
+    /// Whether [`Sink::line`] should get each head line as it arrives
+    /// (`--live`); most sinks want only the outcome.
+    fn wants_lines(&self) -> bool {
+        false
+    }
+    /// One head line of `target` arrived (only if [`Sink::wants_lines`]).
     fn line(&self, _target: &str, _line: &[u8]) {}
     /// `outcome` is final.
     fn finished(&self, outcome: Outcome);
@@ -70,7 +70,15 @@ pub trait Sink {
     }
 }
 
-/// In-flight fetches, and the driver's waker for when one finishes.
+/// The concurrency limit: how many fetches are in flight, and the driver's
+/// waker for when one finishes (mini-redis bounds its connections with a
+/// `Semaphore`; asyncio code would use one too).
+///
+/// It lives on the loop thread and has one waiter, the driver, so a count
+/// and one waker slot do the job: a fetch that finishes releases its slot
+/// and wakes the driver, which then starts the next target. That keeps the
+/// input read only as fast as fetches finish, and so memory bounded by the
+/// concurrency, not by the length of the input.
 #[derive(Default)]
 struct Slots {
     in_flight: Cell<usize>,
@@ -91,7 +99,7 @@ impl Slots {
             if self.in_flight.get() < limit {
                 Poll::Ready(())
             } else {
-                *self.driver.borrow_mut() = Some(cx.waker().clone());
+                runtime::store_waker(&mut self.driver.borrow_mut(), cx);
                 Poll::Pending
             }
         })
@@ -108,7 +116,7 @@ pub async fn run<S: Sink + 'static>(
 ) -> Summary {
     let started = Instant::now();
     let concurrency = config.concurrency.max(1);
-    let shared = Rc::new(job::Shared {
+    let run = Rc::new(RunContext {
         resolver: Resolver::new(config.dns_workers),
         config,
         scratch: RefCell::new(vec![0; job::SCRATCH_SIZE]),
@@ -124,16 +132,20 @@ pub async fn run<S: Sink + 'static>(
         };
         slots.in_flight.set(slots.in_flight.get() + 1);
         sink.started(&input);
-        let (shared, slots, summary, sink) =
-            (shared.clone(), slots.clone(), summary.clone(), sink.clone());
+        let (run, slots, summary, sink) =
+            (run.clone(), slots.clone(), summary.clone(), sink.clone());
         drop(runtime::spawn(async move {
-            let outcome = job::fetch(&shared, input, &*sink).await;
+            let outcome = match Fetch::start(&run, input, &*sink) {
+                Start::Fetch(fetch) => fetch.await,
+                Start::Rejected(outcome) => outcome,
+            };
             summary.borrow_mut().add(&outcome);
             sink.finished(outcome);
             slots.release();
         }));
     }
-    slots.below(1).await; // every fetch has finished
+    // The summary is complete only once the last fetch has finished.
+    slots.below(1).await;
     sink.ready().await;
     let mut summary = summary.take();
     summary.elapsed = started.elapsed();

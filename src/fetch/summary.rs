@@ -1,6 +1,5 @@
 //! Counting outcomes for the end-of-run summary.
 
-use std::fmt;
 use std::time::Duration;
 
 use super::histogram::Histogram;
@@ -38,8 +37,9 @@ pub struct Summary {
     pub hosts: u64,
     /// Targets that gave a response head.
     pub ok: u64,
-    /// Failures per kind, in [`ErrorKind::ALL`] order.
-    pub failed: Vec<(ErrorKind, u64)>,
+    /// Failures, indexed by `ErrorKind as usize` (the [`ErrorKind::ALL`]
+    /// order).
+    failed: [u64; ErrorKind::ALL.len()],
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Phase latencies.
@@ -64,19 +64,22 @@ impl Summary {
         }
         match &outcome.result {
             Ok(_) => self.ok += 1,
-            Err(e) => match self.failed.iter_mut().find(|(kind, _)| *kind == e.kind) {
-                Some((_, count)) => *count += 1,
-                None => {
-                    self.failed.push((e.kind, 1));
-                    self.failed.sort();
-                }
-            },
+            Err(e) => self.failed[e.kind() as usize] += 1,
         }
+    }
+
+    /// The kinds that failed, with their counts, in [`ErrorKind::ALL`]
+    /// order.
+    pub fn failed(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
+        ErrorKind::ALL
+            .into_iter()
+            .map(|kind| (kind, self.failed[kind as usize]))
+            .filter(|&(_, count)| count > 0)
     }
 
     /// Targets that failed, all kinds together.
     pub fn failures(&self) -> u64 {
-        self.failed.iter().map(|(_, n)| n).sum()
+        self.failed.iter().sum()
     }
 
     /// Outcomes per second over the run.
@@ -87,33 +90,5 @@ impl Summary {
         } else {
             0.0
         }
-    }
-}
-
-impl fmt::Display for Summary {
-    /// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let noun = if self.hosts == 1 { "host" } else { "hosts" };
-        write!(
-            f,
-            "{} {noun}: {} ok, {} failed",
-            self.hosts,
-            self.ok,
-            self.failures()
-        )?;
-        if !self.failed.is_empty() {
-            let kinds: Vec<String> = self
-                .failed
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            write!(f, " ({})", kinds.join(", "))?;
-        }
-        write!(
-            f,
-            " in {:.2}s, {:.0} hosts/s",
-            self.elapsed.as_secs_f64(),
-            self.rate()
-        )
     }
 }

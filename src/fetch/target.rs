@@ -179,24 +179,19 @@ mod tests {
 
     #[test]
     fn accepted_forms() {
-        assert_eq!(ok("www.sohu.com"), ("www.sohu.com".into(), 80, "/".into()));
-        assert_eq!(
-            ok("Example.COM:8080"),
-            ("example.com".into(), 8080, "/".into())
-        );
-        assert_eq!(ok("1.2.3.4"), ("1.2.3.4".into(), 80, "/".into()));
-        assert_eq!(ok("[::1]:8080"), ("::1".into(), 8080, "/".into()));
-        assert_eq!(ok("::1"), ("::1".into(), 80, "/".into()));
-        assert_eq!(
-            ok("http://h:81/a/b?q=1"),
-            ("h".into(), 81, "/a/b?q=1".into())
-        );
-        assert_eq!(ok("HTTP://h?x"), ("h".into(), 80, "/?x".into()));
-        assert_eq!(ok("中文.com"), ("xn--fiq228c.com".into(), 80, "/".into()));
-        assert_eq!(
-            ok("例子.测试"),
-            ("xn--fsqu00a.xn--0zwm56d".into(), 80, "/".into())
-        );
+        for (input, host, port, path) in [
+            ("www.sohu.com", "www.sohu.com", 80, "/"),
+            ("Example.COM:8080", "example.com", 8080, "/"),
+            ("1.2.3.4", "1.2.3.4", 80, "/"),
+            ("[::1]:8080", "::1", 8080, "/"),
+            ("::1", "::1", 80, "/"),
+            ("http://h:81/a/b?q=1", "h", 81, "/a/b?q=1"),
+            ("HTTP://h?x", "h", 80, "/?x"),
+            ("中文.com", "xn--fiq228c.com", 80, "/"),
+            ("例子.测试", "xn--fsqu00a.xn--0zwm56d", 80, "/"),
+        ] {
+            assert_eq!(ok(input), (host.into(), port, path.into()), "{input}");
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl ResponseHead {
 
 /// `line` without a trailing `\n` or `\r\n` (or a lone `\r` that may be the
 /// first half of one).
-pub(super) fn without_line_ending(line: &[u8]) -> &[u8] {
+pub(crate) fn without_line_ending(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
 }

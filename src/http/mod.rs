@@ -39,6 +39,7 @@ mod request;
 
 pub use error::{HeadError, Limit, ProtocolError};
 pub use escape::escape_line;
+pub(crate) use head::without_line_ending;
 pub use head::ResponseHead;
 pub use limits::Limits;
 pub use parser::{Feed, HeadParser};

@@ -211,10 +211,7 @@ impl Future for Connecting {
                     self.current = Some(attempt);
                     return Poll::Pending;
                 }
-                Poll::Ready(Ok(())) => {
-                    log::debug!("connected to {}", attempt.addr);
-                    return Poll::Ready(Ok((attempt.stream, attempt.addr)));
-                }
+                Poll::Ready(Ok(())) => return Poll::Ready(Ok((attempt.stream, attempt.addr))),
                 Poll::Ready(Err(e)) => {
                     let addr = attempt.addr;
                     // Dropping the attempt closes its socket.

@@ -34,14 +34,16 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use super::outcome::{ErrorKind, Outcome, Timings};
-use super::output;
-use crate::http::escape_line;
-use crate::runtime::{LoopSpan, SpanKind};
+use fetch_headers::fetch::{ErrorKind, Outcome, Timings};
+use fetch_headers::http::escape_line;
+use fetch_headers::runtime::{LoopSpan, SpanKind};
+
+use super::json::JsonWriter;
+use super::ms;
 
 /// The outcomes of one run, kept for drawing (headers are not kept).
 #[derive(Debug)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     run_start: Instant,
     entries: Vec<Entry>,
     loop_spans: Vec<LoopSpan>,
@@ -59,24 +61,30 @@ struct Entry {
     started: bool,
 }
 
-/// The phases of a fetch, in the order they happen.
+/// What part of a fetch a segment of its bar shows, in the order they
+/// happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+enum SegmentKind {
     Dns,
     Connect,
     Wait,
     Read,
 }
 
-impl Phase {
-    const ALL: [Phase; 4] = [Phase::Dns, Phase::Connect, Phase::Wait, Phase::Read];
+impl SegmentKind {
+    const ALL: [SegmentKind; 4] = [
+        SegmentKind::Dns,
+        SegmentKind::Connect,
+        SegmentKind::Wait,
+        SegmentKind::Read,
+    ];
 
     fn name(self) -> &'static str {
         match self {
-            Phase::Dns => "dns",
-            Phase::Connect => "connect",
-            Phase::Wait => "wait",
-            Phase::Read => "read",
+            SegmentKind::Dns => "dns",
+            SegmentKind::Connect => "connect",
+            SegmentKind::Wait => "wait",
+            SegmentKind::Read => "read",
         }
     }
 }
@@ -84,7 +92,7 @@ impl Phase {
 /// One phase of one target, from the start of the run.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
-    phase: Phase,
+    kind: SegmentKind,
     start: Duration,
     end: Duration,
 }
@@ -108,14 +116,14 @@ impl Entry {
             t.sent.zip(t.first_byte).map(|(sent, first)| sent + first),
             Some(t.total),
         ];
-        let mut segments = Vec::with_capacity(Phase::ALL.len());
+        let mut segments = Vec::with_capacity(SegmentKind::ALL.len());
         let mut from = Duration::ZERO;
-        for (phase, end) in Phase::ALL.into_iter().zip(ends) {
+        for (kind, end) in SegmentKind::ALL.into_iter().zip(ends) {
             // Clamped, so rounding in the timings can never make phases
             // overlap or outlast the outcome.
             let to = end.unwrap_or(t.total).clamp(from, t.total);
             segments.push(Segment {
-                phase,
+                kind,
                 start: self.start + from,
                 end: self.start + to,
             });
@@ -130,7 +138,7 @@ impl Entry {
 
 impl Timeline {
     /// An empty timeline whose times count from `run_start`.
-    pub fn new(run_start: Instant) -> Self {
+    pub(crate) fn new(run_start: Instant) -> Self {
         Timeline {
             run_start,
             entries: Vec::new(),
@@ -139,18 +147,18 @@ impl Timeline {
     }
 
     /// Keeps the target, timings and error kind of `outcome`.
-    pub fn add(&mut self, outcome: &Outcome) {
+    pub(crate) fn add(&mut self, outcome: &Outcome) {
         self.entries.push(Entry {
-            target: outcome.target.clone(),
+            target: outcome.input.clone(),
             start: self.since_start(outcome.timings.start),
             timings: outcome.timings,
-            error: outcome.result.as_ref().err().map(|e| e.kind),
-            started: outcome.url.is_some(),
+            error: outcome.result.as_ref().err().map(|e| e.kind()),
+            started: outcome.started(),
         });
     }
 
     /// The loop's own spans (from `Runtime::take_spans`), for the trace.
-    pub fn set_loop_spans(&mut self, spans: Vec<LoopSpan>) {
+    pub(crate) fn set_loop_spans(&mut self, spans: Vec<LoopSpan>) {
         self.loop_spans = spans;
     }
 
@@ -168,18 +176,19 @@ impl Timeline {
     /// Writes the Chrome Trace Event Format: complete events (`"X"`) in
     /// microseconds from the run start, track (`tid`) 0 for the loop and
     /// one track per connection slot from 1 on.
-    pub fn write_chrome_trace(&self, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn write_chrome_trace(&self, out: &mut impl Write) -> io::Result<()> {
         let entries = self.by_start();
         let tracks = pack_tracks(&entries);
-        let mut event = String::new();
         out.write_all(b"{\"traceEvents\":[\n")?;
         out.write_all(
             br#"{"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":"fetch-headers"}}"#,
         )?;
-        let mut emit = |event: &mut String| {
-            let result = write!(out, ",\n{event}");
+        // Each event is built in `event`, then written on a line of its own.
+        let mut event = String::new();
+        let mut emit = |build: &mut dyn FnMut(&mut JsonWriter<'_>)| {
             event.clear();
-            result
+            build(&mut JsonWriter::new(&mut event));
+            write!(out, ",\n{event}")
         };
 
         let slots = tracks.iter().max().copied().unwrap_or(0);
@@ -188,48 +197,63 @@ impl Timeline {
                 0 => "event loop".to_owned(),
                 n => format!("slot {n}"),
             };
-            let _ = write!(
-                event,
-                r#"{{"ph":"M","pid":1,"tid":{tid},"name":"thread_name","args":{{"name":"{name}"}}}}"#
-            );
-            emit(&mut event)?;
+            emit(&mut |json| {
+                json.begin_object();
+                json.key("ph").string("M").key("pid").u64(1);
+                json.key("tid").u64(tid as u64);
+                json.key("name").string("thread_name");
+                json.key("args").begin_object().key("name").string(&name);
+                json.end_object().end_object();
+            })?;
         }
 
         for span in &self.loop_spans {
             let start = self.since_start(span.start);
-            let end = self.since_start(span.end).max(start);
-            let (name, args) = match span.kind {
-                SpanKind::Run { tasks } => ("run", format!(r#""tasks":{tasks}"#)),
-                SpanKind::Poll { timeout, events } => {
-                    let timeout = timeout.map_or("null".to_owned(), millis);
-                    (
-                        "poll",
-                        format!(r#""events":{events},"timeout_ms":{timeout}"#),
-                    )
-                }
+            let dur = self.since_start(span.end).max(start) - start;
+            let name = match span.kind {
+                SpanKind::Run { .. } => "run",
+                SpanKind::Poll { .. } => "poll",
             };
-            trace_event(&mut event, name, 'X', 0, start, Some(end - start), &args);
-            emit(&mut event)?;
+            emit(&mut |json| {
+                trace_event(json, name, "X", 0, start, Some(dur));
+                json.key("args").begin_object();
+                match span.kind {
+                    SpanKind::Run { tasks } => {
+                        json.key("tasks").u64(tasks as u64);
+                    }
+                    SpanKind::Poll { timeout, events } => {
+                        json.key("events").u64(events as u64);
+                        json.key("timeout_ms").millis(timeout);
+                    }
+                }
+                json.end_object().end_object();
+            })?;
         }
 
-        let mut args = String::new();
         for (entry, &tid) in entries.iter().zip(&tracks) {
-            args.clear();
-            args.push_str(r#""target":"#);
-            output::json_string(&mut args, &entry.target);
-            if let Some(kind) = entry.error {
-                let _ = write!(args, r#","error":"{kind}""#);
-            }
+            let tid = tid as u64;
+            let args = |json: &mut JsonWriter<'_>| {
+                json.key("args").begin_object();
+                json.key("target").string(&entry.target);
+                if let Some(kind) = entry.error {
+                    json.key("error").string(kind.as_str());
+                }
+                json.end_object().end_object();
+            };
             for segment in entry.segments() {
                 let dur = segment.end - segment.start;
-                let name = segment.phase.name();
-                trace_event(&mut event, name, 'X', tid, segment.start, Some(dur), &args);
-                emit(&mut event)?;
+                emit(&mut |json| {
+                    let name = segment.kind.name();
+                    trace_event(json, name, "X", tid, segment.start, Some(dur));
+                    args(json);
+                })?;
             }
             if let Some(kind) = entry.error {
                 let name = format!("error: {kind}");
-                trace_event(&mut event, &name, 'i', tid, entry.end(), None, &args);
-                emit(&mut event)?;
+                emit(&mut |json| {
+                    trace_event(json, &name, "i", tid, entry.end(), None);
+                    args(json);
+                })?;
             }
         }
         out.write_all(b"\n],\"displayTimeUnit\":\"ms\"}\n")
@@ -238,22 +262,56 @@ impl Timeline {
     /// Writes a self-contained SVG waterfall: one row per target (the
     /// first [`SVG_MAX_ROWS`] by start time), each bar split into its
     /// coloured phases, failures outlined in red with their error kind.
-    pub fn write_svg(&self, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn write_svg(&self, out: &mut impl Write) -> io::Result<()> {
         let entries = self.by_start();
         let rows = &entries[..entries.len().min(SVG_MAX_ROWS)];
-        let failed = entries.iter().filter(|e| e.error.is_some()).count();
-        let total = entries.iter().map(|e| e.end()).max().unwrap_or_default();
-        // The axis covers the rows drawn; never zero wide.
+        // The axis covers the rows drawn.
         let span = rows.iter().map(|e| e.end()).max().unwrap_or_default();
-        let span_ms = (span.as_secs_f64() * 1e3).max(0.001);
-        let x_ms = |ms: f64| BAR_LEFT + ms / span_ms * (BAR_RIGHT - BAR_LEFT);
-        let x = |d: Duration| x_ms(d.as_secs_f64() * 1e3);
+        let axis = Axis::new(span);
         let height = ROWS_TOP + rows.len() as f64 * ROW_HEIGHT + 16.0;
 
         let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_WIDTH}" height="{height}" viewBox="0 0 {SVG_WIDTH} {height}" font-family="sans-serif" font-size="11">
+        svg_header(&mut svg, &entries, rows.len(), height);
+        svg_axis(&mut svg, &axis, height);
+        out.write_all(svg.as_bytes())?;
+        for (i, entry) in rows.iter().enumerate() {
+            svg.clear();
+            svg_row(&mut svg, entry, &axis, ROWS_TOP + i as f64 * ROW_HEIGHT);
+            out.write_all(svg.as_bytes())?;
+        }
+        out.write_all(b"</svg>\n")
+    }
+}
+
+/// The time axis of the SVG: milliseconds to x.
+struct Axis {
+    /// What the axis covers, in ms; never zero wide.
+    span_ms: f64,
+}
+
+impl Axis {
+    fn new(span: Duration) -> Self {
+        Axis {
+            span_ms: ms(span).max(0.001),
+        }
+    }
+
+    fn x_ms(&self, at_ms: f64) -> f64 {
+        BAR_LEFT + at_ms / self.span_ms * (BAR_RIGHT - BAR_LEFT)
+    }
+
+    fn x(&self, at: Duration) -> f64 {
+        self.x_ms(ms(at))
+    }
+}
+
+/// The SVG's opening, styles, title line and legend.
+fn svg_header(svg: &mut String, entries: &[&Entry], rows: usize, height: f64) {
+    let failed = entries.iter().filter(|e| e.error.is_some()).count();
+    let total = entries.iter().map(|e| e.end()).max().unwrap_or_default();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_WIDTH}" height="{height}" viewBox="0 0 {SVG_WIDTH} {height}" font-family="sans-serif" font-size="11">
 <style>
 .dns{{fill:#8e6bbf}} .connect{{fill:#e69f00}} .wait{{fill:#56b4e9}} .read{{fill:#009e73}}
 .failed{{fill:none;stroke:#d00;stroke-width:1.5}} .error{{fill:#d00}}
@@ -261,105 +319,101 @@ impl Timeline {
 </style>
 <rect width="100%" height="100%" fill="white"/>
 "#
-        );
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="8" y="22" font-size="15" font-weight="bold">fetch-headers: {} targets, {failed} failed, {:.1} ms</text>"#,
+        entries.len(),
+        ms(total)
+    );
+    if rows < entries.len() {
         let _ = writeln!(
             svg,
-            r#"<text x="8" y="22" font-size="15" font-weight="bold">fetch-headers: {} targets, {failed} failed, {:.1} ms</text>"#,
-            entries.len(),
-            total.as_secs_f64() * 1e3
+            r#"<text x="8" y="40" class="error">showing the first {rows} of {} targets by start time</text>"#,
+            entries.len()
         );
-        if rows.len() < entries.len() {
-            let _ = writeln!(
-                svg,
-                r#"<text x="8" y="40" class="error">showing the first {} of {} targets by start time</text>"#,
-                rows.len(),
-                entries.len()
-            );
-        }
-
-        // The legend, right-aligned in the header.
-        let legend = Phase::ALL.map(Phase::name);
-        for (i, class) in legend.into_iter().chain(["failed"]).enumerate() {
-            let lx = BAR_RIGHT - 360.0 + i as f64 * 75.0;
-            let _ = writeln!(
-                svg,
-                r#"<rect class="{class}" x="{lx}" y="12" width="14" height="11"/><text x="{}" y="22">{class}</text>"#,
-                lx + 18.0
-            );
-        }
-
-        // The time axis: round ticks, with grid lines down through the rows.
-        let step = nice_step(span_ms / 10.0);
-        let decimals = (-step.log10().floor()).max(0.0) as usize;
-        let bottom = height - 12.0;
+    }
+    // The legend, right-aligned in the header.
+    let legend = SegmentKind::ALL.map(SegmentKind::name);
+    for (i, class) in legend.into_iter().chain(["failed"]).enumerate() {
+        let lx = BAR_RIGHT - 360.0 + i as f64 * 75.0;
         let _ = writeln!(
             svg,
-            r#"<text x="{}" y="{}" text-anchor="end" class="tick">time since start (ms)</text>"#,
-            BAR_LEFT - 10.0,
+            r#"<rect class="{class}" x="{lx}" y="12" width="14" height="11"/><text x="{}" y="22">{class}</text>"#,
+            lx + 18.0
+        );
+    }
+}
+
+/// Round ticks along the top, with grid lines down through the rows.
+fn svg_axis(svg: &mut String, axis: &Axis, height: f64) {
+    let step = nice_step(axis.span_ms / 10.0);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    let bottom = height - 12.0;
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="end" class="tick">time since start (ms)</text>"#,
+        BAR_LEFT - 10.0,
+        ROWS_TOP - 10.0
+    );
+    let ticks = (axis.span_ms / step).floor() as usize;
+    for i in 0..=ticks {
+        let at_ms = i as f64 * step;
+        let tx = axis.x_ms(at_ms);
+        let _ = writeln!(
+            svg,
+            r#"<line class="grid" x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{bottom}"/><text x="{tx:.1}" y="{}" text-anchor="middle" class="tick">{at_ms:.decimals$}</text>"#,
+            ROWS_TOP - 6.0,
             ROWS_TOP - 10.0
         );
-        let ticks = (span_ms / step).floor() as usize;
-        for i in 0..=ticks {
-            let ms = i as f64 * step;
-            let tx = x_ms(ms);
-            let _ = writeln!(
-                svg,
-                r#"<line class="grid" x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{bottom}"/><text x="{tx:.1}" y="{}" text-anchor="middle" class="tick">{ms:.decimals$}</text>"#,
-                ROWS_TOP - 6.0,
-                ROWS_TOP - 10.0
-            );
-        }
-        out.write_all(svg.as_bytes())?;
-
-        for (i, entry) in rows.iter().enumerate() {
-            svg.clear();
-            let y = ROWS_TOP + i as f64 * ROW_HEIGHT;
-            let (bar_y, text_y) = (y + 2.0, y + 11.5);
-            let status = entry.error.map_or("ok", ErrorKind::as_str);
-            svg.push_str("<g class=\"fetch\"><title>");
-            xml_text(&mut svg, &entry.target);
-            let _ = write!(
-                svg,
-                ": {status}, {} ms from {} ms</title>",
-                millis(entry.timings.total),
-                millis(entry.start)
-            );
-            let _ = write!(
-                svg,
-                r#"<text x="{}" y="{text_y}" text-anchor="end" class="label">"#,
-                BAR_LEFT - 10.0
-            );
-            xml_text(&mut svg, &shorten(&entry.target, LABEL_CHARS));
-            svg.push_str("</text>");
-            for segment in entry.segments() {
-                let (x0, x1) = (x(segment.start), x(segment.end));
-                let _ = write!(
-                    svg,
-                    r#"<rect class="{}" x="{x0:.2}" y="{bar_y}" width="{:.2}" height="{BAR_HEIGHT}"/>"#,
-                    segment.phase.name(),
-                    x1 - x0
-                );
-            }
-            if let Some(kind) = entry.error {
-                let (x0, x1) = (x(entry.start), x(entry.end()));
-                let _ = write!(
-                    svg,
-                    r#"<rect class="failed" x="{:.2}" y="{bar_y}" width="{:.2}" height="{BAR_HEIGHT}"/><text x="{:.2}" y="{text_y}" class="error">{kind}</text>"#,
-                    x0 - 1.0,
-                    x1 - x0 + 2.0,
-                    x1 + 5.0
-                );
-            }
-            svg.push_str("</g>\n");
-            out.write_all(svg.as_bytes())?;
-        }
-        out.write_all(b"</svg>\n")
     }
+}
+
+/// One target's row at height `y`: its label, its phases, and for a failure
+/// a red outline and the error kind.
+fn svg_row(svg: &mut String, entry: &Entry, axis: &Axis, y: f64) {
+    let (bar_y, text_y) = (y + 2.0, y + 11.5);
+    let status = entry.error.map_or("ok", ErrorKind::as_str);
+    svg.push_str("<g class=\"fetch\"><title>");
+    xml_text(svg, &entry.target);
+    let _ = write!(
+        svg,
+        ": {status}, {:.3} ms from {:.3} ms</title>",
+        ms(entry.timings.total),
+        ms(entry.start)
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="{}" y="{text_y}" text-anchor="end" class="label">"#,
+        BAR_LEFT - 10.0
+    );
+    xml_text(svg, &shorten(&entry.target, LABEL_CHARS));
+    svg.push_str("</text>");
+    for segment in entry.segments() {
+        let (x0, x1) = (axis.x(segment.start), axis.x(segment.end));
+        let _ = write!(
+            svg,
+            r#"<rect class="{}" x="{x0:.2}" y="{bar_y}" width="{:.2}" height="{BAR_HEIGHT}"/>"#,
+            segment.kind.name(),
+            x1 - x0
+        );
+    }
+    if let Some(kind) = entry.error {
+        let (x0, x1) = (axis.x(entry.start), axis.x(entry.end()));
+        let _ = write!(
+            svg,
+            r#"<rect class="failed" x="{:.2}" y="{bar_y}" width="{:.2}" height="{BAR_HEIGHT}"/><text x="{:.2}" y="{text_y}" class="error">{kind}</text>"#,
+            x0 - 1.0,
+            x1 - x0 + 2.0,
+            x1 + 5.0
+        );
+    }
+    svg.push_str("</g>\n");
 }
 
 /// At most this many rows are drawn in the SVG (the earliest targets);
 /// beyond that a waterfall is too tall to read.
-pub const SVG_MAX_ROWS: usize = 2_000;
+pub(crate) const SVG_MAX_ROWS: usize = 2_000;
 
 const SVG_WIDTH: f64 = 1200.0;
 /// The bars' area; the labels go left of it, error kinds right of it.
@@ -396,38 +450,31 @@ fn pack_tracks(entries: &[&Entry]) -> Vec<usize> {
     tracks
 }
 
-/// Appends one trace event; `args` is the inside of its args object.
+/// Writes the fields every trace event has: `name`, `ph` (`X` complete,
+/// `i` instant), `pid`, `tid`, `ts` and `dur` (or, for an instant, its
+/// scope `s`); the caller adds `args` and closes the object.
 fn trace_event(
-    out: &mut String,
+    json: &mut JsonWriter<'_>,
     name: &str,
-    phase: char,
-    tid: usize,
+    phase: &str,
+    tid: u64,
     ts: Duration,
     dur: Option<Duration>,
-    args: &str,
 ) {
-    let _ = write!(
-        out,
-        r#"{{"name":"{name}","ph":"{phase}","pid":1,"tid":{tid},"ts":{}"#,
-        micros(ts)
-    );
+    json.begin_object();
+    json.key("name").string(name).key("ph").string(phase);
+    json.key("pid").u64(1).key("tid").u64(tid);
+    json.key("ts").raw(&micros(ts));
     match dur {
-        Some(dur) => {
-            let _ = write!(out, r#","dur":{}"#, micros(dur));
-        }
+        Some(dur) => json.key("dur").raw(&micros(dur)),
         // An instant event, drawn on its own track.
-        None => out.push_str(r#","s":"t""#),
-    }
-    let _ = write!(out, r#","args":{{{args}}}}}"#);
+        None => json.key("s").string("t"),
+    };
 }
 
 /// Microseconds with nanosecond digits, exactly (no float rounding).
 fn micros(d: Duration) -> String {
     format!("{}.{:03}", d.as_micros(), d.subsec_nanos() % 1000)
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
 /// The smallest 1, 2 or 5 times a power of ten that is at least `rough`.

@@ -10,35 +10,32 @@ use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 /// Descriptors kept free for everything that is not a fetch socket: stdio,
 /// epoll, the waker, DNS workers' sockets, files. A quarter of the limit
 /// when the limit is tiny.
-pub const RESERVED_FDS: u64 = 64;
+pub(crate) const RESERVED_FDS: u64 = 64;
 
 /// The descriptor budget after [`raise_fd_limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdBudget {
+pub(crate) struct FdBudget {
     /// The soft limit now in force.
-    pub soft: u64,
-    /// The soft limit before, if it was raised.
-    pub raised_from: Option<u64>,
+    pub(crate) soft: u64,
     /// Descriptors open at the time of the check.
-    pub open: u64,
+    pub(crate) open: u64,
 }
 
 impl FdBudget {
     /// How many sockets can be open at once.
-    pub fn max_concurrency(&self) -> usize {
+    pub(crate) fn max_concurrency(&self) -> usize {
         let reserve = RESERVED_FDS.min(self.soft / 4);
         self.soft.saturating_sub(self.open + reserve).max(1) as usize
     }
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit and reports the budget.
-pub fn raise_fd_limit() -> FdBudget {
+pub(crate) fn raise_fd_limit() -> FdBudget {
     let limit = getrlimit(Resource::Nofile);
     let soft = limit.current.unwrap_or(u64::MAX);
     let hard = limit.maximum;
     let mut budget = FdBudget {
         soft,
-        raised_from: None,
         open: open_fds(),
     };
     let target = hard.unwrap_or(1 << 20);
@@ -48,10 +45,7 @@ pub fn raise_fd_limit() -> FdBudget {
             maximum: hard,
         };
         match setrlimit(Resource::Nofile, raised) {
-            Ok(()) => {
-                budget.soft = target;
-                budget.raised_from = Some(soft);
-            }
+            Ok(()) => budget.soft = target,
             Err(e) => log::debug!("could not raise RLIMIT_NOFILE to {target}: {e}"),
         }
     }

@@ -1,30 +1,54 @@
-//! Reading target lists off the loop thread.
+//! Where a run's targets come from: the command line's arguments, then the
+//! lines of each `-i` input, read off the loop thread.
 //!
 //! A file or a pipe can block (a slow producer on stdin, a network file
 //! system), so lines are read on a plain thread and handed to the loop
 //! through a bounded [`channel`]: the file is streamed, never loaded whole,
-//! and reading pauses while the fetches catch up.
+//! and reading pauses while the fetches catch up. The arguments are in
+//! memory already, so they go straight to the loop.
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::thread;
 
-use crate::files::{Encoding, Errors};
-use crate::runtime::channel::{self, Receiver};
+use fetch_headers::fetch::Targets;
+use fetch_headers::files::{Encoding, Errors};
+use fetch_headers::runtime::channel::{self, Receiver};
 
-/// Where targets are read from.
-pub enum Source {
-    /// Targets given on the command line.
-    Args(Vec<String>),
-    /// A reader (file or stdin) with one target per line.
-    Reader(Box<dyn Read + Send>),
+/// A reader (a file or stdin) with one target per line.
+pub(crate) type Input = Box<dyn Read + Send>;
+
+/// The targets of a run: the arguments first, then the inputs' lines.
+pub(crate) struct CliTargets {
+    args: std::vec::IntoIter<String>,
+    /// The reader thread's end, if there are inputs.
+    inputs: Option<TargetReader>,
 }
 
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Source::Args(targets) => f.debug_tuple("Args").field(&targets.len()).finish(),
-            Source::Reader(_) => f.write_str("Reader"),
+impl CliTargets {
+    /// `args`, then the lines of `inputs` (decoded from `encoding`) read
+    /// by a thread of their own, started here if there are any.
+    pub(crate) fn new(
+        args: Vec<String>,
+        inputs: Vec<Input>,
+        encoding: Encoding,
+    ) -> io::Result<CliTargets> {
+        let inputs = match inputs.is_empty() {
+            true => None,
+            false => Some(spawn_reader(inputs, encoding)?),
+        };
+        Ok(CliTargets {
+            args: args.into_iter(),
+            inputs,
+        })
+    }
+}
+
+impl Targets for CliTargets {
+    async fn next(&mut self) -> Option<String> {
+        if let Some(target) = self.args.next() {
+            return Some(target);
         }
+        self.inputs.as_mut()?.next().await
     }
 }
 
@@ -37,12 +61,12 @@ const BATCH: usize = 256;
 
 /// The loop's end of the reader thread: yields targets one at a time.
 #[derive(Debug)]
-pub struct TargetReader {
+struct TargetReader {
     rx: Receiver<Vec<String>>,
     batch: std::vec::IntoIter<String>,
 }
 
-impl super::Targets for TargetReader {
+impl Targets for TargetReader {
     async fn next(&mut self) -> Option<String> {
         loop {
             if let Some(target) = self.batch.next() {
@@ -55,15 +79,15 @@ impl super::Targets for TargetReader {
 
 /// The longest target line accepted; longer lines become one bad target
 /// rather than unbounded memory.
-pub const MAX_LINE: usize = 8 * 1024;
+pub(crate) const MAX_LINE: usize = 8 * 1024;
 
-/// Starts a thread that reads `sources` in order and sends each target:
+/// Starts a thread that reads `inputs` in order and sends each target:
 /// trimmed lines, without blank lines and `#` comments. Read errors and
 /// invalid UTF-8 are logged and sent on as (bad) targets, so the run says
 /// which line was wrong. File lines are decoded from `encoding`; bytes that
 /// do not decode are kept as `\xNN` escapes, which then fail as bad targets
 /// naming the bytes.
-pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<TargetReader> {
+fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetReader> {
     let (tx, rx) = channel::channel(QUEUE);
     thread::Builder::new()
         .name("fetch-headers-input".into())
@@ -73,32 +97,25 @@ pub fn spawn_reader(sources: Vec<Source>, encoding: Encoding) -> io::Result<Targ
             let send = |batch: &mut Vec<String>| {
                 batch.is_empty() || tx.send_blocking(std::mem::take(batch)).is_ok()
             };
-            for source in sources {
-                match source {
-                    Source::Args(targets) => batch.extend(targets),
-                    Source::Reader(reader) => {
-                        let mut reader = BufReader::with_capacity(64 * 1024, reader);
-                        let mut line = Vec::new();
-                        loop {
-                            // About to wait on the OS (a slow pipe, a person
-                            // typing): let the loop have what we have first.
-                            if (reader.buffer().is_empty() || batch.len() >= BATCH)
-                                && !send(&mut batch)
-                            {
-                                return;
-                            }
-                            line.clear();
-                            match read_line(&mut reader, &mut line) {
-                                Ok(0) => break,
-                                Ok(_) => {}
-                                Err(e) => {
-                                    log::error!("reading targets: {e}");
-                                    break;
-                                }
-                            }
-                            batch.extend(target_of(&line, &encoding));
+            for input in inputs {
+                let mut reader = BufReader::with_capacity(64 * 1024, input);
+                let mut line = Vec::new();
+                loop {
+                    // About to wait on the OS (a slow pipe, a person
+                    // typing): let the loop have what we have first.
+                    if (reader.buffer().is_empty() || batch.len() >= BATCH) && !send(&mut batch) {
+                        return;
+                    }
+                    line.clear();
+                    match read_line(&mut reader, &mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            log::error!("reading targets: {e}");
+                            break;
                         }
                     }
+                    batch.extend(target_of(&line, &encoding));
                 }
             }
             send(&mut batch);

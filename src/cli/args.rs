@@ -1,0 +1,280 @@
+//! The command line: every flag, grouped as a manual groups them, with a
+//! short `-h` and a long `--help`.
+//!
+//! Parsing only checks each value's form (a duration, a header, a path);
+//! `settings.rs` turns the flags into what the run needs.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use fetch_headers::fetch::ErrorKind;
+
+/// Shown after `-h`.
+const SHORT_AFTER: &str = "\
+Examples:
+  fetch-headers www.sina.com.cn www.sohu.com
+  fetch-headers -i hosts.txt -c 1000 --json > out.jsonl
+  cat hosts.txt | fetch-headers -i - --head --timeout 5s
+
+See --help for the target forms, the error kinds and the exit status.";
+
+/// Fetch the HTTP response heads of many hosts at once.
+///
+/// Every target gets one outcome: its response head, printed as
+/// `TARGET header > LINE` lines, or one `TARGET error > KIND: MESSAGE` line.
+/// Targets are fetched concurrently on one event loop; the input is
+/// streamed, so lists of any length work in bounded memory.
+#[derive(Parser, Debug)]
+#[command(name = "fetch-headers", version, after_help = SHORT_AFTER)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) request: RequestArgs,
+    #[command(flatten)]
+    pub(crate) timeouts: TimeoutArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) visibility: VisibilityArgs,
+}
+
+/// Where the targets come from.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Input")]
+pub(crate) struct InputArgs {
+    /// Targets to fetch (also read from --input).
+    pub(crate) targets: Vec<String>,
+
+    /// Read targets from FILE, one per line (`-` for stdin).
+    ///
+    /// Blank lines and `#` comments are skipped. The file is streamed, so
+    /// any size works. Repeatable; files are read in order, after the
+    /// targets given as arguments.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub(crate) files: Vec<String>,
+
+    /// Encoding of the --input files.
+    ///
+    /// utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin-1, or any other
+    /// WHATWG encoding name. A UTF-8 byte-order mark is honoured.
+    #[arg(long, value_name = "ENC", default_value = "utf-8")]
+    pub(crate) input_encoding: String,
+}
+
+/// What is sent, how, and how many at once.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Request")]
+pub(crate) struct RequestArgs {
+    /// Send HEAD instead of GET.
+    #[arg(short = 'I', long)]
+    pub(crate) head: bool,
+
+    /// Extra request header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    pub(crate) headers: Vec<(String, String)>,
+
+    /// The User-Agent to send (empty: none).
+    #[arg(short = 'A', long, value_name = "UA")]
+    pub(crate) user_agent: Option<String>,
+
+    /// Request PATH on every target instead of its own path.
+    #[arg(long, value_name = "PATH", value_parser = parse_path)]
+    pub(crate) path: Option<String>,
+
+    /// Send HTTP/1.1 (with `Connection: close`) instead of HTTP/1.0.
+    #[arg(long = "http1.1")]
+    pub(crate) http11: bool,
+
+    /// Use IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub(crate) ipv4: bool,
+
+    /// Use IPv6 addresses only.
+    #[arg(short = '6')]
+    pub(crate) ipv6: bool,
+
+    /// Fetches in flight at once.
+    ///
+    /// Lowered, with a note, if the open-file limit cannot hold that many
+    /// sockets.
+    #[arg(short, long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) concurrency: u32,
+
+    /// DNS resolver threads.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(crate) dns_workers: u32,
+}
+
+/// How long to wait.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Timeouts")]
+pub(crate) struct TimeoutArgs {
+    /// Limit on DNS + TCP connect per target (e.g. 500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub(crate) connect_timeout: Duration,
+
+    /// Limit on each wait for data from the server.
+    ///
+    /// It starts again after every read, so a slow but steady server is
+    /// not cut off.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub(crate) read_timeout: Duration,
+
+    /// Limit on the whole fetch of one target.
+    #[arg(short = 'm', long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) max_time: Duration,
+
+    /// Set all three timeouts at once (connect, read and max time).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// Where results go, and in what form.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct OutputArgs {
+    /// Write JSON Lines: one object per target.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Print each head line as it arrives.
+    ///
+    /// Lines of different hosts interleave, as in the seed program.
+    #[arg(long, conflicts_with = "json")]
+    pub(crate) live: bool,
+
+    /// Write results to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// With --output, append to FILE instead of truncating it.
+    #[arg(long, requires = "file")]
+    pub(crate) append: bool,
+}
+
+/// What else the run shows about itself.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Visibility")]
+pub(crate) struct VisibilityArgs {
+    /// Also print `wget TARGET...` as each fetch starts.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+
+    /// No summary or progress on stderr.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+
+    /// Print the loop's counters and per-phase latencies at the end.
+    ///
+    /// To stderr: an aligned table, or one JSON object with --json.
+    #[arg(long)]
+    pub(crate) stats: bool,
+
+    /// Write a picture of the run to FILE (.svg: a waterfall).
+    ///
+    /// A Chrome trace (JSON, with each connection slot's dns, connect, wait
+    /// and read phases and the event loop's own spans; open it in Perfetto
+    /// or chrome://tracing), or an SVG waterfall, one bar per target, when
+    /// FILE ends in `.svg`. Every target's timings are kept in memory until
+    /// the end (about 200 bytes each).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) timeline: Option<PathBuf>,
+}
+
+impl Args {
+    /// Parses the process's arguments, with the long help built from the
+    /// error kinds the engine defines.
+    pub(crate) fn parse_or_exit_code() -> Result<Args, clap::Error> {
+        let command = Args::command().after_long_help(long_after_help());
+        Args::from_arg_matches(&command.try_get_matches()?)
+    }
+}
+
+/// Shown after `--help`: the manual's reference sections.
+fn long_after_help() -> String {
+    let mut text = String::from(
+        "\
+Examples:
+  fetch-headers www.sina.com.cn www.sohu.com
+  fetch-headers -i hosts.txt -c 1000 --json > out.jsonl
+  cat hosts.txt | fetch-headers -i - --head --timeout 5s
+  fetch-headers -H 'Accept: text/html' --http1.1 http://example.com:8080/status
+  fetch-headers -i hosts.txt --timeline run.json   # a trace for Perfetto
+  fetch-headers -i hosts.txt --timeline run.svg    # a waterfall for a browser
+
+Targets:
+  host, host:port, 1.2.3.4, [::1]:8080, http://host[:port][/path].
+  Internationalised names (中文.com) are sent to DNS and in Host as punycode.
+
+Output:
+  One line per head line, `TARGET header > LINE`, or one line per failure,
+  `TARGET error > KIND: MESSAGE`. Control characters and invalid UTF-8 from
+  servers are shown escaped (\\x1b, \\xff). With --json, one object per target.
+
+Error kinds:
+",
+    );
+    for kind in ErrorKind::ALL {
+        let _ = writeln!(text, "  {:<16} {}", kind.as_str(), kind.meaning());
+    }
+    text.push_str(
+        "
+Exit status:
+  0 every target answered, 1 some failed, 2 usage error or the results could
+  not be written.
+
+Logging:
+  RUST_LOG=fetch_headers=debug shows each connection's phases; =trace every
+  turn of the event loop.",
+    );
+    text
+}
+
+/// `500ms`, `2s`, `1.5s`, `1m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 500ms, 2s, 1m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in '{text}' (use ms, s or m)"
+            ))
+        }
+    };
+    if !(seconds > 0.0 && seconds < 1e9) {
+        return Err(format!("'{text}' must be above zero"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `Name: value`.
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not a header; write it as 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("'{text}' has an empty header name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// An origin-form request path: `/` and the rest.
+fn parse_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("'{text}' must start with '/'"));
+    }
+    Ok(text.to_owned())
+}

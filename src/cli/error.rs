@@ -1,0 +1,80 @@
+//! Why the command could not run: usage and setup errors (exit status 2).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use fetch_headers::files;
+use fetch_headers::http::RequestError;
+
+/// A usage or setup problem, found before or around the run; the message
+/// says what to fix.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// Neither arguments nor `-i` gave a target.
+    NoTargets,
+    /// `--input-encoding` names no known encoding.
+    Encoding(files::Error),
+    /// The request options (`-H`, `-A`, `--path`) cannot be sent.
+    Request(RequestError),
+    /// An input file cannot be opened.
+    Input {
+        /// The path as given.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The output file cannot be opened.
+    Output {
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The loop or one of its threads could not be started.
+    Setup {
+        /// What could not be done, as a verb phrase.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl CliError {
+    /// A setup failure: "cannot {what}".
+    pub(crate) fn setup(what: &'static str) -> impl FnOnce(io::Error) -> CliError {
+        move |source| CliError::Setup { what, source }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::NoTargets => f.write_str(
+                "no targets: give hosts as arguments or a file with -i FILE (see --help)",
+            ),
+            CliError::Encoding(e) => write!(f, "--input-encoding: {e}"),
+            CliError::Request(e) => write!(f, "{e}; fix --header, --user-agent or --path"),
+            CliError::Input { path, source } => {
+                write!(f, "cannot read targets from '{path}': {source}")
+            }
+            CliError::Output { path, source } => {
+                write!(f, "cannot write to '{}': {source}", path.display())
+            }
+            CliError::Setup { what, source } => write!(f, "cannot {what}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CliError::NoTargets => None,
+            CliError::Encoding(e) => Some(e),
+            CliError::Request(e) => Some(e),
+            CliError::Input { source, .. }
+            | CliError::Output { source, .. }
+            | CliError::Setup { source, .. } => Some(source),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! JSON: one small writer for every JSON this command prints (outcomes,
+//! `--stats`, the `--timeline` trace), and the JSON Lines form of an
+//! outcome.
+//!
+//! Why not serde_json: the outcome is written once, field by field, from
+//! borrowed data; a writer that appends to a `String` needs no intermediate
+//! value tree and no derive, and keeps the output's field order and
+//! escaping under our eyes (the tests read it back with serde_json).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use fetch_headers::fetch::Outcome;
+use fetch_headers::http::{escape_line, ResponseHead};
+
+use super::ms;
+
+/// Appends JSON text to a `String`, placing the commas.
+///
+/// A comma is due before a key or an array element unless it is the first
+/// in its object or array; `comma` tracks exactly that, so no stack of
+/// containers is needed: opening a container clears it, writing a value or
+/// closing a container sets it, and a key clears it for its value.
+pub(crate) struct JsonWriter<'a> {
+    out: &'a mut String,
+    comma: bool,
+}
+
+impl<'a> JsonWriter<'a> {
+    /// A writer appending to `out`.
+    pub(crate) fn new(out: &'a mut String) -> Self {
+        JsonWriter { out, comma: false }
+    }
+
+    fn separate(&mut self) {
+        if self.comma {
+            self.out.push(',');
+        }
+        self.comma = true;
+    }
+
+    /// `{`, as a value.
+    pub(crate) fn begin_object(&mut self) -> &mut Self {
+        self.open('{')
+    }
+
+    /// `}`.
+    pub(crate) fn end_object(&mut self) -> &mut Self {
+        self.close('}')
+    }
+
+    /// `[`, as a value.
+    pub(crate) fn begin_array(&mut self) -> &mut Self {
+        self.open('[')
+    }
+
+    /// `]`.
+    pub(crate) fn end_array(&mut self) -> &mut Self {
+        self.close(']')
+    }
+
+    fn open(&mut self, bracket: char) -> &mut Self {
+        self.separate();
+        self.out.push(bracket);
+        self.comma = false;
+        self
+    }
+
+    fn close(&mut self, bracket: char) -> &mut Self {
+        self.out.push(bracket);
+        self.comma = true;
+        self
+    }
+
+    /// `"name":`, for the value that follows.
+    pub(crate) fn key(&mut self, name: &str) -> &mut Self {
+        self.separate();
+        string_literal(self.out, name);
+        self.out.push(':');
+        self.comma = false;
+        self
+    }
+
+    /// A string value.
+    pub(crate) fn string(&mut self, text: &str) -> &mut Self {
+        self.separate();
+        string_literal(self.out, text);
+        self
+    }
+
+    /// A string value, or `null`.
+    pub(crate) fn opt_string(&mut self, text: Option<&str>) -> &mut Self {
+        match text {
+            Some(text) => self.string(text),
+            None => self.null(),
+        }
+    }
+
+    /// Bytes from a peer as a string: valid UTF-8 as is, anything else
+    /// with the undecodable bytes as `\xNN` (see [`escape_line`]).
+    pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        match std::str::from_utf8(value) {
+            Ok(text) => self.string(text),
+            Err(_) => self.string(&escape_line(value)),
+        }
+    }
+
+    /// `null`.
+    pub(crate) fn null(&mut self) -> &mut Self {
+        self.raw("null")
+    }
+
+    /// An integer.
+    pub(crate) fn u64(&mut self, n: u64) -> &mut Self {
+        self.separate();
+        let _ = write!(self.out, "{n}");
+        self
+    }
+
+    /// A number with `decimals` digits after the point.
+    pub(crate) fn fixed(&mut self, value: f64, decimals: usize) -> &mut Self {
+        self.separate();
+        let _ = write!(self.out, "{value:.decimals$}");
+        self
+    }
+
+    /// A duration in milliseconds, to the microsecond; `null` for none.
+    pub(crate) fn millis(&mut self, value: Option<Duration>) -> &mut Self {
+        match value {
+            Some(d) => self.fixed(ms(d), 3),
+            None => self.null(),
+        }
+    }
+
+    /// A value already in JSON form.
+    pub(crate) fn raw(&mut self, json: &str) -> &mut Self {
+        self.separate();
+        self.out.push_str(json);
+        self
+    }
+}
+
+/// Appends `text` as a JSON string literal.
+fn string_literal(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends the JSON Lines form of `outcome`: one object, one line.
+///
+/// Keys: `target`, `url`, `address`, then for a success `status`,
+/// `version`, `reason`, `headers` (ordered `[name, value]` pairs, case and
+/// duplicates kept) and `interim` (earlier `1xx` heads, if any), or for a
+/// failure `error: {kind, message}`; always `timings` in milliseconds.
+/// `headers` holds every header line as sent (see `fields_as_sent`). Header
+/// bytes that are not UTF-8 are given escaped as `\xNN` (see
+/// [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
+pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+    let mut json = JsonWriter::new(out);
+    json.begin_object();
+    json.key("target").string(&outcome.input);
+    json.key("url").opt_string(outcome.url.as_deref());
+    json.key("address");
+    match outcome.addr {
+        Some(addr) => json.string(&addr.to_string()),
+        None => json.null(),
+    };
+    match &outcome.result {
+        Ok(heads) => {
+            if let Some((last, interim)) = heads.split_last() {
+                head_fields(&mut json, last);
+                if !interim.is_empty() {
+                    json.key("interim").begin_array();
+                    for head in interim {
+                        json.begin_object();
+                        head_fields(&mut json, head);
+                        json.end_object();
+                    }
+                    json.end_array();
+                }
+            }
+        }
+        Err(e) => {
+            json.key("error").begin_object();
+            json.key("kind").string(e.kind().as_str());
+            json.key("message").string(&e.to_string());
+            json.end_object();
+        }
+    }
+    let t = &outcome.timings;
+    json.key("timings").begin_object();
+    json.key("dns_ms").millis(t.dns);
+    json.key("connect_ms").millis(t.connect);
+    json.key("first_byte_ms").millis(t.first_byte);
+    json.key("total_ms").millis(Some(t.total));
+    json.end_object();
+    json.end_object();
+    out.push('\n');
+}
+
+fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
+    json.key("status").u64(u64::from(head.status));
+    // httparse accepts only HTTP/1.0 and HTTP/1.1.
+    json.key("version").string(if head.version == 0 {
+        "HTTP/1.0"
+    } else {
+        "HTTP/1.1"
+    });
+    json.key("reason").bytes(&head.reason);
+    json.key("headers").begin_array();
+    for (name, value) in fields_as_sent(head) {
+        json.begin_array().bytes(name).bytes(&value).end_array();
+    }
+    json.end_array();
+}
+
+/// The header fields exactly as sent, from the head's raw lines: each line
+/// after the status line split at its first `:` (the value without the blanks
+/// around it), a folded line (starting with a blank) joined to the field
+/// before it, a line with no `:` given as a name with an empty value.
+///
+/// `ResponseHead::headers` is `httparse`'s view, which skips lines it
+/// rejects (a control byte in a value, say); JSON readers get every line, and
+/// JSON escaping keeps control bytes harmless.
+fn fields_as_sent(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
+    let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    for line in head.lines().skip(1) {
+        if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
+            value.push(b' ');
+            value.extend_from_slice(line.trim_ascii());
+            continue;
+        }
+        match line.iter().position(|&b| b == b':') {
+            Some(colon) => fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec())),
+            None => fields.push((line, Vec::new())),
+        }
+    }
+    fields
+}

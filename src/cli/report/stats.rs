@@ -1,0 +1,89 @@
+//! `--stats`: the loop's counters and the phase latencies, as an aligned
+//! table for people or one JSON object for programs.
+
+use std::fmt::Write as _;
+
+use fetch_headers::fetch::Summary;
+use fetch_headers::runtime::Stats;
+
+use super::json::JsonWriter;
+use super::ms;
+
+const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)];
+
+/// The aligned table.
+pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
+    let mut out = String::from("event loop\n");
+    for (name, value) in stats.counters() {
+        let _ = writeln!(out, "  {:<18} {value:>12}", name.replace('_', " "));
+    }
+    let _ = writeln!(
+        out,
+        "  {:<18} {:>12.1} ms",
+        "blocked in poll",
+        ms(stats.blocked)
+    );
+    let _ = writeln!(
+        out,
+        "latency (ms)          {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "count", "p50", "p90", "p99", "max"
+    );
+    for (phase, histogram) in summary.latency.phases() {
+        let _ = write!(
+            out,
+            "  {:<18} {:>9}",
+            phase.replace('_', " "),
+            histogram.count()
+        );
+        for (_, q) in QUANTILES {
+            match histogram.quantile(q) {
+                Some(d) => {
+                    let _ = write!(out, " {:>9.2}", ms(d));
+                }
+                None => out.push_str("         -"),
+            }
+        }
+        let _ = writeln!(out, " {:>9.2}", ms(histogram.max()));
+    }
+    out
+}
+
+/// The same as one JSON object (one line).
+pub(crate) fn json(stats: &Stats, summary: &Summary) -> String {
+    let mut out = String::new();
+    let mut json = JsonWriter::new(&mut out);
+    json.begin_object();
+    json.key("loop").begin_object();
+    for (name, value) in stats.counters() {
+        json.key(name).u64(value);
+    }
+    json.key("blocked_ms").millis(Some(stats.blocked));
+    json.end_object();
+
+    json.key("latency_ms").begin_object();
+    for (phase, histogram) in summary.latency.phases() {
+        json.key(phase).begin_object();
+        json.key("count").u64(histogram.count());
+        for (name, q) in QUANTILES {
+            json.key(name).millis(histogram.quantile(q));
+        }
+        json.key("max").millis(Some(histogram.max()));
+        json.end_object();
+    }
+    json.end_object();
+
+    json.key("summary").begin_object();
+    json.key("hosts").u64(summary.hosts);
+    json.key("ok").u64(summary.ok);
+    json.key("failed").begin_object();
+    for (kind, count) in summary.failed() {
+        json.key(kind.as_str()).u64(count);
+    }
+    json.end_object();
+    json.key("elapsed_ms").millis(Some(summary.elapsed));
+    json.key("hosts_per_sec").fixed(summary.rate(), 1);
+    json.end_object();
+    json.end_object();
+    out.push('\n');
+    out
+}

@@ -1,0 +1,78 @@
+//! The seed's text output, `HOST header > LINE`, and the summary line.
+//!
+//! Every line starts with the target, so lines from different hosts never
+//! need context, and every byte a server sent passes through
+//! [`escape_line`], so a hostile server cannot drive the terminal.
+
+use std::fmt::Write as _;
+
+use fetch_headers::fetch::{Outcome, Summary};
+use fetch_headers::http::{escape_line, ResponseHead};
+
+/// Appends the text form of `outcome`:
+///
+/// ```text
+/// www.sohu.com header > HTTP/1.1 200 OK
+/// www.sohu.com header > Server: nginx
+/// nosuch.invalid error > dns: failed to resolve 'nosuch.invalid': Name or service not known
+/// ```
+pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+    let label = escape_line(outcome.input.as_bytes());
+    match &outcome.result {
+        Ok(heads) => {
+            for line in heads.iter().flat_map(ResponseHead::lines) {
+                let _ = writeln!(out, "{label} header > {}", escape_line(line));
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let _ = writeln!(
+                out,
+                "{label} error > {}: {}",
+                e.kind(),
+                escape_line(message.as_bytes())
+            );
+        }
+    }
+}
+
+/// Appends one head line as it arrived, for `--live`.
+pub(crate) fn line(out: &mut String, target: &str, line: &[u8]) {
+    let _ = writeln!(
+        out,
+        "{} header > {}",
+        escape_line(target.as_bytes()),
+        escape_line(line)
+    );
+}
+
+/// Appends the seed's `wget TARGET...`, for `-v`.
+pub(crate) fn started(out: &mut String, target: &str) {
+    let _ = writeln!(out, "wget {}...", escape_line(target.as_bytes()));
+}
+
+/// The summary line for stderr:
+/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`.
+pub(crate) fn summary(summary: &Summary) -> String {
+    let noun = if summary.hosts == 1 { "host" } else { "hosts" };
+    let mut line = format!(
+        "{} {noun}: {} ok, {} failed",
+        summary.hosts,
+        summary.ok,
+        summary.failures()
+    );
+    let kinds: Vec<String> = summary
+        .failed()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    if !kinds.is_empty() {
+        let _ = write!(line, " ({})", kinds.join(", "));
+    }
+    let _ = write!(
+        line,
+        " in {:.2}s, {:.0} hosts/s",
+        summary.elapsed.as_secs_f64(),
+        summary.rate()
+    );
+    line
+}

@@ -1,0 +1,150 @@
+//! The engine's [`Sink`], as the command implements it: outcomes are
+//! formatted on the loop thread and handed to the writer thread in chunks.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use fetch_headers::fetch::{Outcome, Sink, Targets};
+use fetch_headers::runtime::{self, channel::Sender};
+
+use super::report::{json, text, timeline::Timeline};
+use super::writer::Chunk;
+
+/// Hand-over size that does not wait for the end of the turn.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// How outcomes are shown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Format {
+    /// JSON Lines instead of text.
+    pub(crate) json: bool,
+    /// The seed's `wget TARGET...` line as each fetch starts (`-v`).
+    pub(crate) verbose: bool,
+    /// Head lines as they arrive (`--live`).
+    pub(crate) live: bool,
+}
+
+/// Formats events on the loop thread and hands them to the writer thread.
+///
+/// Text is gathered for one loop turn and handed over in one piece, by a
+/// task spawned for that (it runs at the start of the next turn): one
+/// cross-thread hand-over per turn, not one per line, yet a lone result is
+/// still printed at once.
+pub(crate) struct CliSink {
+    format: Format,
+    tx: Sender<Chunk>,
+    pending: RefCell<Chunk>,
+    flush_scheduled: Cell<bool>,
+    /// Every outcome's timings, only with `--timeline`.
+    timeline: RefCell<Option<Timeline>>,
+    /// Set once the writer thread has gone.
+    closed: Cell<bool>,
+}
+
+impl CliSink {
+    /// A sink handing its text to `tx`, keeping a timeline if given one.
+    pub(crate) fn new(format: Format, tx: Sender<Chunk>, timeline: Option<Timeline>) -> Rc<Self> {
+        Rc::new(CliSink {
+            format,
+            tx,
+            pending: RefCell::default(),
+            flush_scheduled: Cell::new(false),
+            timeline: RefCell::new(timeline),
+            closed: Cell::new(false),
+        })
+    }
+
+    /// Queues `text` (carrying `ok` and `failed` outcomes) for the writer.
+    fn add(self: &Rc<Self>, text: &str, ok: u64, failed: u64) {
+        let mut pending = self.pending.borrow_mut();
+        pending.text.push_str(text);
+        pending.ok += ok;
+        pending.failed += failed;
+        let full = pending.text.len() >= FLUSH_AT;
+        drop(pending);
+        if full {
+            self.flush();
+        } else if !self.flush_scheduled.replace(true) {
+            let sink = self.clone();
+            drop(runtime::spawn(async move { sink.flush() }));
+        }
+    }
+
+    /// Hands what is pending to the writer thread.
+    pub(crate) fn flush(&self) {
+        self.flush_scheduled.set(false);
+        let chunk = self.pending.take();
+        // The writer thread only goes away when it failed to write (the
+        // error is reported at the end); remember it, so no more targets
+        // are started for output nobody will see.
+        if (!chunk.text.is_empty() || chunk.ok + chunk.failed > 0) && self.tx.push(chunk).is_err() {
+            self.closed.set(true);
+        }
+    }
+
+    /// The timeline, once the run is over.
+    pub(crate) fn take_timeline(&self) -> Option<Timeline> {
+        self.timeline.take()
+    }
+}
+
+/// The targets, until the output is gone: once the writer has stopped
+/// (the reader of a pipe left, as `| head` does, or a write failed), new
+/// fetches would only make results nobody sees. Fetches in flight finish.
+pub(crate) struct UntilOutputCloses<T> {
+    pub(crate) targets: T,
+    pub(crate) sink: Rc<CliSink>,
+}
+
+impl<T: Targets> Targets for UntilOutputCloses<T> {
+    async fn next(&mut self) -> Option<String> {
+        if self.sink.closed.get() {
+            return None;
+        }
+        self.targets.next().await
+    }
+}
+
+/// The engine's view of the sink.
+pub(crate) struct SinkHandle(pub(crate) Rc<CliSink>);
+
+impl Sink for SinkHandle {
+    fn started(&self, target: &str) {
+        let format = self.0.format;
+        if format.verbose && !format.json {
+            let mut line = String::new();
+            text::started(&mut line, target);
+            self.0.add(&line, 0, 0);
+        }
+    }
+
+    fn wants_lines(&self) -> bool {
+        self.0.format.live
+    }
+
+    fn line(&self, target: &str, line: &[u8]) {
+        let mut out = String::new();
+        text::line(&mut out, target, line);
+        self.0.add(&out, 0, 0);
+    }
+
+    fn finished(&self, outcome: Outcome) {
+        if let Some(timeline) = self.0.timeline.borrow_mut().as_mut() {
+            timeline.add(&outcome);
+        }
+        let format = self.0.format;
+        let mut out = String::new();
+        if format.json {
+            json::outcome(&mut out, &outcome);
+        } else if !(format.live && outcome.result.is_ok()) {
+            // (With --live a head's lines were printed as they came.)
+            text::outcome(&mut out, &outcome);
+        }
+        let ok = outcome.result.is_ok() as u64;
+        self.0.add(&out, ok, 1 - ok);
+    }
+
+    async fn ready(&self) {
+        self.0.tx.room().await;
+    }
+}
