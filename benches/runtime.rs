@@ -32,6 +32,8 @@
 //!
 //! Quick run: `cargo bench --bench runtime -- --quick`, or one group:
 //! `cargo bench --bench runtime -- ping_pong`.
+// criterion_group! and criterion_main! generate public functions without docs.
+#![allow(missing_docs)]
 
 #[path = "support/oneslot.rs"]
 mod oneslot;

@@ -11,12 +11,6 @@
 //!
 //! Alongside the loop: [`files`] (Python's `open()`), [`buffers`]
 //! (`StringIO` / `BytesIO`) and [`coroutine`] (generator-style `send`/`close`).
-#![deny(
-    missing_docs,
-    missing_debug_implementations,
-    rust_2018_idioms,
-    unsafe_code
-)]
 
 pub mod buffers;
 pub mod coroutine;

@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 #[test]
+#[allow(unsafe_code)] // pre_exec is unsafe by nature: the child runs it between fork and exec
 fn tiny_fd_limit_lowers_concurrency_and_every_fetch_succeeds() {
     let addr = support::http_server(b"HTTP/1.0 200 OK\r\nServer: fd-test\r\n\r\n");
     let targets: Vec<String> = (0..300).map(|_| addr.to_string()).collect();

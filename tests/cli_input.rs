@@ -193,6 +193,7 @@ fn huge_input_runs_in_bounded_memory() {
 /// Waits for the child `pid` and returns its wait status and its own
 /// resource usage (peak RSS of that one child, unlike
 /// `getrusage(RUSAGE_CHILDREN)`, which mixes in the other tests' children).
+#[allow(unsafe_code)] // wait4 with rusage has no safe wrapper in std
 fn wait4(pid: u32) -> (libc::c_int, libc::rusage) {
     let mut status = 0;
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.

@@ -3,9 +3,8 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -84,28 +83,9 @@ pub fn peer<T: Send + 'static>(
 /// Makes closing `stream` send a reset (RST) instead of a FIN, by setting
 /// `SO_LINGER` to zero; std has no setter for it.
 pub fn set_linger_zero(stream: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: the fd is a live socket owned by `stream`, and the option value
-    // points to a `linger` that outlives the call, with its exact size.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(
-        rc,
-        0,
-        "setsockopt(SO_LINGER): {}",
-        std::io::Error::last_os_error()
-    );
+    socket2::SockRef::from(stream)
+        .set_linger(Some(Duration::ZERO))
+        .expect("setsockopt(SO_LINGER)");
 }
 
 /// Reads the request head (up to the blank line) from `stream`.
@@ -137,36 +117,17 @@ pub fn http_server(response: impl Into<Vec<u8>>) -> SocketAddr {
 /// in parallel could take it: then a connection meant to be refused is
 /// accepted.)
 pub fn closed_port() -> SocketAddr {
-    // SAFETY: a plain system call with no pointers; the result is checked.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
-    // SAFETY: `fd` is a new descriptor that nothing else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: all-zero is a valid `sockaddr_in` (port 0, address 0).
-    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-    addr.sin_family = libc::AF_INET as libc::sa_family_t;
-    addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
-    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let addr_ptr = (&mut addr as *mut libc::sockaddr_in).cast::<libc::sockaddr>();
-    // SAFETY: `addr_ptr` and `len` describe `addr`, which lives across both
-    // calls; `socket` is open.
-    unsafe {
-        assert_eq!(
-            libc::bind(socket.as_raw_fd(), addr_ptr, len),
-            0,
-            "bind: {}",
-            io::Error::last_os_error()
-        );
-        assert_eq!(
-            libc::getsockname(socket.as_raw_fd(), addr_ptr, &mut len),
-            0,
-            "getsockname: {}",
-            io::Error::last_os_error()
-        );
-    }
-    let port = u16::from_be(addr.sin_port);
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let any_port = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    socket.bind(&any_port.into()).expect("bind loopback");
+    let addr = socket
+        .local_addr()
+        .expect("local addr")
+        .as_socket()
+        .expect("an IP address");
     std::mem::forget(socket); // keep the port taken until the process ends
-    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    addr
 }
 
 /// A loopback port that is free at the moment, for a server in another
