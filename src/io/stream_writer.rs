@@ -6,6 +6,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use crate::net::TcpStream;
@@ -30,8 +31,9 @@ struct State {
     closing: bool,
     /// The socket was shut down.
     closed: bool,
-    /// Why the connection was lost, if it was.
-    lost: Option<(io::ErrorKind, String)>,
+    /// Why the connection was lost, if it was. Shared, because every later
+    /// `drain` and `wait_closed` reports it again.
+    lost: Option<Arc<io::Error>>,
     /// Tasks in `drain` or `wait_closed`.
     waiters: Vec<Waker>,
 }
@@ -43,15 +45,17 @@ impl State {
         }
     }
 
+    /// The loss error, again: same kind and message, and the original as
+    /// its source.
     fn lost_error(&self) -> Option<io::Error> {
         self.lost
             .as_ref()
-            .map(|(kind, message)| io::Error::new(*kind, message.clone()))
+            .map(|lost| io::Error::new(lost.kind(), Arc::clone(lost)))
     }
 
-    fn lose(&mut self, error: &io::Error) {
+    fn lose(&mut self, error: io::Error) {
         if self.lost.is_none() {
-            self.lost = Some((error.kind(), error.to_string()));
+            self.lost = Some(Arc::new(error));
         }
         self.pending = Vec::new();
         self.wake_all();
@@ -130,7 +134,7 @@ impl StreamWriter {
             // Nothing queued ahead of us: try the socket at once.
             match self.stream.try_write(data) {
                 Ok(n) => rest = &data[n..],
-                Err(e) => return state.lose(&e),
+                Err(e) => return state.lose(e),
             }
         }
         if !rest.is_empty() {
@@ -209,7 +213,7 @@ impl StreamWriter {
 
 fn shut_down(stream: &TcpStream, state: &mut State) {
     if let Err(e) = stream.shutdown(Shutdown::Both) {
-        state.lose(&e);
+        state.lose(e);
     }
     state.closed = true;
     state.wake_all();
@@ -238,7 +242,7 @@ async fn flush(stream: &TcpStream, shared: &RefCell<State>) {
                     state.wake_all();
                 }
             }
-            Poll::Ready(Err(e)) => state.lose(&e),
+            Poll::Ready(Err(e)) => state.lose(e),
             Poll::Pending => return Poll::Pending,
         }
     })
