@@ -1,4 +1,4 @@
-//! `BytesIO` against PYTHON-SEMANTICS.md section 5, and its `std::io` traits.
+//! `BytesIO` against docs/PYTHON-SEMANTICS.md section 5, and its `std::io` traits.
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 

@@ -1,4 +1,4 @@
-//! `StringIO` against PYTHON-SEMANTICS.md section 5.
+//! `StringIO` against docs/PYTHON-SEMANTICS.md section 5.
 
 use std::fmt::Write as _;
 

@@ -1,4 +1,4 @@
-//! The generator protocol of `shared/PYTHON-SEMANTICS.md` section 3, checked
+//! The generator protocol of `docs/PYTHON-SEMANTICS.md` section 3, checked
 //! item by item against `fetch_headers::coroutine`.
 
 use std::cell::{Cell, RefCell};

@@ -1,5 +1,5 @@
 //! Encodings and error handlers through real files and through
-//! `Encoding::decode` / `encode` (PYTHON-SEMANTICS.md section 4).
+//! `Encoding::decode` / `encode` (docs/PYTHON-SEMANTICS.md section 4).
 
 use std::fs;
 

@@ -1,5 +1,5 @@
 //! `files::open`: mode strings, per-mode semantics, reading and writing
-//! (PYTHON-SEMANTICS.md section 4), on real files in a temporary directory.
+//! (docs/PYTHON-SEMANTICS.md section 4), on real files in a temporary directory.
 
 use std::fs;
 

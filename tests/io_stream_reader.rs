@@ -1,5 +1,5 @@
 //! `StreamReader` against a real peer: asyncio's readline, readuntil,
-//! readexactly and read, limits and EOF included (PYTHON-SEMANTICS.md §1).
+//! readexactly and read, limits and EOF included (docs/PYTHON-SEMANTICS.md §1).
 mod support;
 
 use std::io::Write;

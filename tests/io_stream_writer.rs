@@ -1,6 +1,6 @@
 //! `StreamWriter` against a real peer: never-blocking writes, `drain` and
 //! its water marks, `close` and `wait_closed`, a peer that resets
-//! (PYTHON-SEMANTICS.md §1), and `open_connection`.
+//! (docs/PYTHON-SEMANTICS.md §1), and `open_connection`.
 mod support;
 
 use std::io::{self, Read, Write};
