@@ -3,7 +3,7 @@
 use std::io::{self, SeekFrom};
 
 use super::core::Buffer;
-use crate::files::{Error, Whence};
+use crate::files::{lines, Error, Whence};
 
 /// An in-memory byte stream with Python's `io.BytesIO` semantics, and the
 /// `std::io` traits so it can stand in for a file or socket in Rust code.
@@ -49,7 +49,7 @@ impl BytesIO {
 
     /// The remaining lines, or enough of them to hold `hint` bytes.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<Vec<u8>>, Error> {
-        self.buf.readlines(hint, b'\n')
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// All the bytes, whatever the position.

@@ -103,26 +103,6 @@ impl<T: Copy + Default + PartialEq> Buffer<T> {
         Ok(out)
     }
 
-    /// Lines until `hint` items have been read (all when `None` or 0).
-    pub(crate) fn readlines(
-        &mut self,
-        hint: Option<usize>,
-        newline: T,
-    ) -> Result<Vec<Vec<T>>, Error> {
-        let hint = hint.filter(|&h| h > 0).unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        let mut total = 0;
-        while total < hint {
-            let line = self.readline(None, newline)?;
-            if line.is_empty() {
-                break;
-            }
-            total += line.len();
-            lines.push(line);
-        }
-        Ok(lines)
-    }
-
     /// Cuts the data at `size` (the cursor when `None`) and returns `size`.
     /// Never extends, and never moves the cursor.
     pub(crate) fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::core::Buffer;
-use crate::files::{Error, ErrorKind, Whence};
+use crate::files::{lines, Error, ErrorKind, Whence};
 
 /// An in-memory text stream with Python's `io.StringIO` semantics (its
 /// default `newline='\n'`: lines end at `\n` only, nothing is translated).
@@ -50,8 +50,7 @@ impl StringIO {
 
     /// The remaining lines, or enough of them to hold `hint` characters.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<String>, Error> {
-        let lines = self.buf.readlines(hint, '\n')?;
-        Ok(lines.into_iter().map(|l| l.into_iter().collect()).collect())
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// The whole text, whatever the position.
@@ -117,9 +116,6 @@ impl Iterator for StringIO {
     type Item = Result<String, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.readline(None) {
-            Ok(line) if line.is_empty() => None,
-            other => Some(other),
-        }
+        lines::next(self.readline(None))
     }
 }

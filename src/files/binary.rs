@@ -4,6 +4,7 @@
 use std::io::{self, SeekFrom};
 
 use super::error::Error;
+use super::lines;
 use super::raw::{LineEnd, RawFile};
 use super::whence::Whence;
 
@@ -41,18 +42,7 @@ impl BinaryFile {
     /// Reads the remaining lines; with a `hint`, stops once the lines read
     /// hold at least `hint` bytes.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<Vec<u8>>, Error> {
-        let hint = hint.filter(|&h| h > 0).unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        let mut total = 0;
-        while total < hint {
-            let line = self.readline(None)?;
-            if line.is_empty() {
-                break;
-            }
-            total += line.len();
-            lines.push(line);
-        }
-        Ok(lines)
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// Writes all of `data` and returns its length in bytes. In append mode

@@ -49,6 +49,7 @@
 mod binary;
 mod codec;
 mod error;
+pub(crate) mod lines;
 mod mode;
 mod newline;
 mod open;
