@@ -2,7 +2,7 @@
 
 use std::io::{self, SeekFrom};
 
-use super::core::Buffer;
+use super::core::{buffer_methods, Buffer};
 use crate::files::{lines, Error, Whence};
 
 /// An in-memory byte stream with Python's `io.BytesIO` semantics, and the
@@ -78,27 +78,12 @@ impl BytesIO {
         Ok(pos)
     }
 
-    /// The position in bytes.
-    pub fn tell(&self) -> Result<usize, Error> {
-        self.buf.tell()
-    }
-
-    /// Cuts the data to `size` bytes (the position when `None`) and returns
-    /// `size`. It never extends the data and never moves the position.
-    pub fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {
-        self.buf.truncate(size)
-    }
-
-    /// Frees the data; every later call fails with
-    /// `I/O operation on closed file.`.
-    pub fn close(&mut self) {
-        self.buf.close();
-    }
-
-    /// Whether [`BytesIO::close`] has been called.
-    pub fn is_closed(&self) -> bool {
-        self.buf.is_closed()
-    }
+    buffer_methods!(
+        BytesIO,
+        unit: "bytes",
+        holds: "data",
+        closed: "I/O operation on closed file."
+    );
 }
 
 impl io::Read for BytesIO {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::core::Buffer;
+use super::core::{buffer_methods, Buffer};
 use crate::files::{lines, Error, ErrorKind, Whence};
 
 /// An in-memory text stream with Python's `io.StringIO` semantics (its
@@ -80,28 +80,12 @@ impl StringIO {
         Ok(pos)
     }
 
-    /// The position in characters.
-    pub fn tell(&self) -> Result<usize, Error> {
-        self.buf.tell()
-    }
-
-    /// Cuts the text to `size` characters (the position when `None`) and
-    /// returns `size`. It never extends the text and never moves the
-    /// position, so reuse a stream with `seek(0, Start)` then `truncate(None)`.
-    pub fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {
-        self.buf.truncate(size)
-    }
-
-    /// Frees the text; every later call fails with
-    /// `I/O operation on closed file`.
-    pub fn close(&mut self) {
-        self.buf.close();
-    }
-
-    /// Whether [`StringIO::close`] has been called.
-    pub fn is_closed(&self) -> bool {
-        self.buf.is_closed()
-    }
+    buffer_methods!(
+        StringIO,
+        unit: "characters",
+        holds: "text",
+        closed: "I/O operation on closed file"
+    );
 }
 
 /// `write!` into a `StringIO`, as `print(..., file=buf)` does in Python.
