@@ -3,7 +3,7 @@
 use std::io::{self, SeekFrom};
 
 use super::core::{buffer_methods, Buffer};
-use crate::files::{lines, Error, Whence};
+use crate::files::{impl_io_write, lines, Error, Whence};
 
 /// An in-memory byte stream with Python's `io.BytesIO` semantics, and the
 /// `std::io` traits so it can stand in for a file or socket in Rust code.
@@ -109,15 +109,7 @@ impl io::BufRead for BytesIO {
     }
 }
 
-impl io::Write for BytesIO {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        Ok(self.buf.write(data)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.buf.check_open()?)
-    }
-}
+impl_io_write!(BytesIO, buf);
 
 /// Follows Rust's contract rather than Python's: a seek before the start is
 /// an `InvalidInput` error, not clamped to 0 (use [`BytesIO::seek`] for

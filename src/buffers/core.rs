@@ -103,6 +103,12 @@ impl<T: Copy + Default + PartialEq> Buffer<T> {
         Ok(out)
     }
 
+    /// There is nowhere to push the data to, so, as in Python, this only
+    /// checks the buffer is open.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.check_open()
+    }
+
     /// Cuts the data at `size` (the cursor when `None`) and returns `size`.
     /// Never extends, and never moves the cursor.
     pub(crate) fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {
