@@ -2,8 +2,8 @@
 
 use std::io::{self, SeekFrom};
 
-use super::core::Buffer;
-use crate::files::{Error, Whence};
+use super::core::{buffer_methods, Buffer};
+use crate::files::{impl_io_write, lines, Error, Whence};
 
 /// An in-memory byte stream with Python's `io.BytesIO` semantics, and the
 /// `std::io` traits so it can stand in for a file or socket in Rust code.
@@ -49,7 +49,7 @@ impl BytesIO {
 
     /// The remaining lines, or enough of them to hold `hint` bytes.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<Vec<u8>>, Error> {
-        self.buf.readlines(hint, b'\n')
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// All the bytes, whatever the position.
@@ -78,27 +78,12 @@ impl BytesIO {
         Ok(pos)
     }
 
-    /// The position in bytes.
-    pub fn tell(&self) -> Result<usize, Error> {
-        self.buf.tell()
-    }
-
-    /// Cuts the data to `size` bytes (the position when `None`) and returns
-    /// `size`. It never extends the data and never moves the position.
-    pub fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {
-        self.buf.truncate(size)
-    }
-
-    /// Frees the data; every later call fails with
-    /// `I/O operation on closed file.`.
-    pub fn close(&mut self) {
-        self.buf.close();
-    }
-
-    /// Whether [`BytesIO::close`] has been called.
-    pub fn is_closed(&self) -> bool {
-        self.buf.is_closed()
-    }
+    buffer_methods!(
+        BytesIO,
+        unit: "bytes",
+        holds: "data",
+        closed: "I/O operation on closed file."
+    );
 }
 
 impl io::Read for BytesIO {
@@ -124,15 +109,7 @@ impl io::BufRead for BytesIO {
     }
 }
 
-impl io::Write for BytesIO {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        Ok(self.buf.write(data)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.buf.check_open()?)
-    }
-}
+impl_io_write!(BytesIO, buf);
 
 /// Follows Rust's contract rather than Python's: a seek before the start is
 /// an `InvalidInput` error, not clamped to 0 (use [`BytesIO::seek`] for

@@ -103,24 +103,10 @@ impl<T: Copy + Default + PartialEq> Buffer<T> {
         Ok(out)
     }
 
-    /// Lines until `hint` items have been read (all when `None` or 0).
-    pub(crate) fn readlines(
-        &mut self,
-        hint: Option<usize>,
-        newline: T,
-    ) -> Result<Vec<Vec<T>>, Error> {
-        let hint = hint.filter(|&h| h > 0).unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        let mut total = 0;
-        while total < hint {
-            let line = self.readline(None, newline)?;
-            if line.is_empty() {
-                break;
-            }
-            total += line.len();
-            lines.push(line);
-        }
-        Ok(lines)
+    /// There is nowhere to push the data to, so, as in Python, this only
+    /// checks the buffer is open.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.check_open()
     }
 
     /// Cuts the data at `size` (the cursor when `None`) and returns `size`.
@@ -142,3 +128,40 @@ impl<T: Copy + Default + PartialEq> Buffer<T> {
         self.closed
     }
 }
+
+/// Writes the public methods that are [`Buffer`]'s own, unchanged, into the
+/// `impl` of [`StringIO`](super::StringIO) or [`BytesIO`](super::BytesIO), so
+/// that the two types' signatures and docs cannot drift apart.
+///
+/// A macro rather than a trait, because they must stay inherent methods
+/// (callers import no trait to call `close`), and no trait can add those.
+/// `unit` is what a position counts, `holds` what the stream holds, and
+/// `closed` the message CPython's type gives once closed.
+macro_rules! buffer_methods {
+    ($stream:ident, unit: $unit:literal, holds: $what:literal, closed: $closed:literal) => {
+        #[doc = concat!("The position in ", $unit, ".")]
+        pub fn tell(&self) -> Result<usize, $crate::files::Error> {
+            self.buf.tell()
+        }
+
+        #[doc = concat!("Cuts the ", $what, " to `size` ", $unit, " (the position when `None`) and")]
+        #[doc = concat!("returns `size`. It never extends the ", $what, " and never moves the")]
+        #[doc = "position, so reuse a stream with `seek(0, Start)` then `truncate(None)`."]
+        pub fn truncate(&mut self, size: Option<usize>) -> Result<usize, $crate::files::Error> {
+            self.buf.truncate(size)
+        }
+
+        #[doc = concat!("Frees the ", $what, "; every later call fails with")]
+        #[doc = concat!("`", $closed, "`.")]
+        pub fn close(&mut self) {
+            self.buf.close();
+        }
+
+        #[doc = concat!("Whether [`", stringify!($stream), "::close`] has been called.")]
+        pub fn is_closed(&self) -> bool {
+            self.buf.is_closed()
+        }
+    };
+}
+
+pub(super) use buffer_methods;

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::core::Buffer;
-use crate::files::{Error, ErrorKind, Whence};
+use super::core::{buffer_methods, Buffer};
+use crate::files::{lines, Error, ErrorKind, Whence};
 
 /// An in-memory text stream with Python's `io.StringIO` semantics (its
 /// default `newline='\n'`: lines end at `\n` only, nothing is translated).
@@ -50,8 +50,7 @@ impl StringIO {
 
     /// The remaining lines, or enough of them to hold `hint` characters.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<String>, Error> {
-        let lines = self.buf.readlines(hint, '\n')?;
-        Ok(lines.into_iter().map(|l| l.into_iter().collect()).collect())
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// The whole text, whatever the position.
@@ -81,28 +80,12 @@ impl StringIO {
         Ok(pos)
     }
 
-    /// The position in characters.
-    pub fn tell(&self) -> Result<usize, Error> {
-        self.buf.tell()
-    }
-
-    /// Cuts the text to `size` characters (the position when `None`) and
-    /// returns `size`. It never extends the text and never moves the
-    /// position, so reuse a stream with `seek(0, Start)` then `truncate(None)`.
-    pub fn truncate(&mut self, size: Option<usize>) -> Result<usize, Error> {
-        self.buf.truncate(size)
-    }
-
-    /// Frees the text; every later call fails with
-    /// `I/O operation on closed file`.
-    pub fn close(&mut self) {
-        self.buf.close();
-    }
-
-    /// Whether [`StringIO::close`] has been called.
-    pub fn is_closed(&self) -> bool {
-        self.buf.is_closed()
-    }
+    buffer_methods!(
+        StringIO,
+        unit: "characters",
+        holds: "text",
+        closed: "I/O operation on closed file"
+    );
 }
 
 /// `write!` into a `StringIO`, as `print(..., file=buf)` does in Python.
@@ -117,9 +100,6 @@ impl Iterator for StringIO {
     type Item = Result<String, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.readline(None) {
-            Ok(line) if line.is_empty() => None,
-            other => Some(other),
-        }
+        lines::next(self.readline(None))
     }
 }

@@ -4,8 +4,35 @@
 use std::io::{self, SeekFrom};
 
 use super::error::Error;
+use super::lines;
 use super::raw::{LineEnd, RawFile};
 use super::whence::Whence;
+
+/// Implements `std::io::Write` for a binary stream by handing each call to
+/// the Python-style `write` and `flush` of its core field: the [`RawFile`]
+/// of a [`BinaryFile`], the buffer of a [`BytesIO`]. Their [`Error`]s become
+/// `io::Error`s through `From`.
+///
+/// A macro because `std::io::Write` is a foreign trait: Rust allows no
+/// blanket impl of it over a trait of this crate, so each type needs its own
+/// `impl` block, and this writes both.
+///
+/// [`BytesIO`]: crate::buffers::BytesIO
+macro_rules! impl_io_write {
+    ($stream:ty, $core:ident) => {
+        impl ::std::io::Write for $stream {
+            fn write(&mut self, data: &[u8]) -> ::std::io::Result<usize> {
+                Ok(self.$core.write(data)?)
+            }
+
+            fn flush(&mut self) -> ::std::io::Result<()> {
+                Ok(self.$core.flush()?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_io_write;
 
 /// A file opened in binary mode (`"rb"`, `"wb"`, `"ab"`, `"r+b"`, ...):
 /// bytes in and out, no codec, lines split only at `\n`.
@@ -41,18 +68,7 @@ impl BinaryFile {
     /// Reads the remaining lines; with a `hint`, stops once the lines read
     /// hold at least `hint` bytes.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<Vec<u8>>, Error> {
-        let hint = hint.filter(|&h| h > 0).unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        let mut total = 0;
-        while total < hint {
-            let line = self.readline(None)?;
-            if line.is_empty() {
-                break;
-            }
-            total += line.len();
-            lines.push(line);
-        }
-        Ok(lines)
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// Writes all of `data` and returns its length in bytes. In append mode
@@ -122,15 +138,7 @@ impl io::Read for BinaryFile {
     }
 }
 
-impl io::Write for BinaryFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.raw.write(buf)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.raw.flush()?)
-    }
-}
+impl_io_write!(BinaryFile, raw);
 
 impl io::Seek for BinaryFile {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {

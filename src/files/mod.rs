@@ -49,6 +49,7 @@
 mod binary;
 mod codec;
 mod error;
+pub(crate) mod lines;
 mod mode;
 mod newline;
 mod open;
@@ -58,6 +59,7 @@ mod whence;
 
 use std::path::Path;
 
+pub(crate) use binary::impl_io_write;
 pub use binary::BinaryFile;
 pub use codec::{Encoding, Errors, UTF_8};
 pub use error::{Error, ErrorKind};

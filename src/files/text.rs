@@ -12,6 +12,7 @@ use std::io::SeekFrom;
 
 use super::codec::{Encoding, Errors};
 use super::error::{Error, ErrorKind};
+use super::lines;
 use super::newline::Newline;
 use super::raw::RawFile;
 use super::whence::Whence;
@@ -156,18 +157,7 @@ impl TextFile {
     /// Reads the remaining lines; with a `hint`, stops once the lines read
     /// hold at least `hint` characters, as Python's `readlines(hint)`.
     pub fn readlines(&mut self, hint: Option<usize>) -> Result<Vec<String>, Error> {
-        let hint = hint.filter(|&h| h > 0).unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        let mut total = 0;
-        while total < hint {
-            let line = self.readline(None)?;
-            if line.is_empty() {
-                break;
-            }
-            total += line.chars().count();
-            lines.push(line);
-        }
-        Ok(lines)
+        lines::readlines(hint, || self.readline(None))
     }
 
     /// Writes `text` and returns its length in characters, as Python does
@@ -301,9 +291,6 @@ impl Iterator for TextFile {
     type Item = Result<String, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.readline(None) {
-            Ok(line) if line.is_empty() => None,
-            other => Some(other),
-        }
+        lines::next(self.readline(None))
     }
 }
