@@ -1,6 +1,5 @@
 //! `TcpListener`: accepts connections on the loop.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -15,16 +14,9 @@ use crate::runtime::{Direction, IoSource};
 const BACKLOG: i32 = 1024;
 
 /// A listening TCP socket registered with the running loop.
+#[derive(Debug)]
 pub struct TcpListener {
     source: IoSource<mio::net::TcpListener>,
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local", &self.local_addr().ok())
-            .finish()
-    }
 }
 
 impl TcpListener {

@@ -1,6 +1,5 @@
 //! `TcpStream`: a nonblocking TCP connection driven by the loop.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -13,17 +12,9 @@ use crate::runtime::{Direction, Drained, IoSource};
 /// Methods take `&self`, so a reader half and a writer half can share one
 /// stream (as asyncio's `StreamReader` and `StreamWriter` share a transport).
 /// Dropping the stream deregisters and closes the socket.
+#[derive(Debug)]
 pub struct TcpStream {
     source: IoSource<mio::net::TcpStream>,
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("local", &self.local_addr().ok())
-            .field("peer", &self.peer_addr().ok())
-            .finish()
-    }
 }
 
 impl TcpStream {
