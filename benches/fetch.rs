@@ -216,7 +216,7 @@ fn main() -> ExitCode {
 
 /// Runs the throughput table. Returns false if any fetch failed.
 fn throughput(config: &Config) -> io::Result<bool> {
-    let server = ServerProcess::spawn(Duration::ZERO)?;
+    let server = ServerProcess::spawn(server::Options::default())?;
     println!(
         "\nfetch: {} requests, {} in flight, median of {} interleaved runs; \
          server pid {} at {}",
@@ -305,7 +305,10 @@ fn throughput(config: &Config) -> io::Result<bool> {
 
 /// Runs the memory table. Returns false if any fetch failed.
 fn memory(config: &Config) -> io::Result<bool> {
-    let server = ServerProcess::spawn(config.mem_delay)?;
+    let server = ServerProcess::spawn(server::Options {
+        delay: config.mem_delay,
+        ..server::Options::default()
+    })?;
     println!(
         "\nmemory: {} connections in flight at once (server holds each answer {} ms); \
          peak RSS (VmHWM) of one child process per client",
