@@ -130,6 +130,7 @@ pub fn run_server_role() -> ! {
 /// Runs this binary again with `role` and extra environment variables,
 /// waits for it, and returns its stdout. A child that fails is an error
 /// that carries its exit status.
+#[allow(dead_code)] // the CLI bench runs its children with `wait4`, to time them
 pub fn run_child(role: &str, vars: &[(&str, String)]) -> io::Result<String> {
     let mut command = Command::new(std::env::current_exe()?);
     command.env(ROLE_VAR, role).stdin(Stdio::null());

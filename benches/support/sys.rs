@@ -14,6 +14,7 @@ use std::time::Duration;
 /// User plus system CPU time consumed so far by this whole process (every
 /// thread, including ones that have exited, such as a dropped tokio
 /// multi-thread runtime's workers).
+#[allow(dead_code)] // only the fetch bench measures itself; the CLI bench, children
 pub fn process_cpu_time() -> Duration {
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -75,6 +76,7 @@ pub fn wait_with_usage(pid: u32) -> io::Result<(ExitStatus, ChildUsage)> {
 }
 
 /// Peak resident set size of this process so far (`VmHWM`), in KiB.
+#[allow(dead_code)] // only the fetch bench measures itself; the CLI bench, children
 pub fn peak_rss_kib() -> io::Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     status
