@@ -89,7 +89,7 @@ mod wire;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
@@ -268,9 +268,14 @@ struct Finished {
     stderr: String,
 }
 
-/// Runs `job` (under `wrapper`, if not empty) to the end.
-fn run(job: &Job, wrapper: &[OsString]) -> io::Result<Finished> {
+/// Runs `job` (under `wrapper`, if not empty) to the end. With
+/// `watch_rss`, the child is stopped at its exit for its peak RSS
+/// ([`sys::stop_at_exit`]; `ru_maxrss` would include this bench's own).
+fn run(job: &Job, wrapper: &[OsString], watch_rss: bool) -> io::Result<Finished> {
     let mut command = job.invocation()?.command(wrapper)?;
+    if watch_rss {
+        sys::stop_at_exit(&mut command);
+    }
     let start = Instant::now();
     let mut child = command.spawn().map_err(|e| {
         let program = wrapper.first().map_or(job.client.name().into(), |w| {
@@ -278,16 +283,25 @@ fn run(job: &Job, wrapper: &[OsString]) -> io::Result<Finished> {
         });
         io::Error::other(format!("cannot start {program}: {e}"))
     })?;
-    // stderr carries little (a summary, a few counts), so reading it to
-    // the end before waiting cannot block the child.
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        pipe.read_to_string(&mut stderr)?;
-    }
+    // stderr is read on a thread: this one must stay free to wait for the
+    // child, which under ptrace waits for us at every stop.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).map(|_| text)
+        })
+    });
     let (status, usage) = sys::wait_with_usage(child.id())?;
+    let wall = start.elapsed();
+    let stderr = match stderr {
+        Some(reader) => reader
+            .join()
+            .map_err(|_| io::Error::other("the stderr reader panicked"))??,
+        None => String::new(),
+    };
     Ok(Finished {
         status,
-        wall: start.elapsed(),
+        wall,
         usage,
         stderr,
     })
@@ -344,10 +358,13 @@ fn check(job: &Job, answer: Answer, finished: &Finished) -> Result<(), String> {
     }
     if let Output::File(path) = &job.output {
         let target = job.addr.to_string();
-        let written = std::fs::read(path).map_err(|e| format!("reading {path:?}: {e}"))?;
+        let file = File::open(path).map_err(|e| format!("reading {path:?}: {e}"))?;
+        // Read line by line: a whole file of 50,000 heads would raise this
+        // bench's peak RSS, which the memory part must keep low (see run).
+        let lines = BufReader::new(file).split(b'\n');
         match job.client {
-            Client::Json => check_json(&written, &target, answer, n)?,
-            _ => check_text(&written, &target, answer, n)?,
+            Client::Json => check_json(lines, &target, answer, n)?,
+            _ => check_text(lines, &target, answer, n)?,
         }
     }
     Ok(())
@@ -355,21 +372,24 @@ fn check(job: &Job, answer: Answer, finished: &Finished) -> Result<(), String> {
 
 /// Checks text output: exactly `n` copies of each `TARGET header > LINE`
 /// of the server's head, and nothing else.
-fn check_text(written: &[u8], target: &str, answer: Answer, n: usize) -> Result<(), String> {
+fn check_text(
+    lines: impl Iterator<Item = io::Result<Vec<u8>>>,
+    target: &str,
+    answer: Answer,
+    n: usize,
+) -> Result<(), String> {
     let mut want: HashMap<Vec<u8>, usize> = answer
         .lines()
         .map(|line| ([format!("{target} header > ").as_bytes(), line].concat(), 0))
         .collect();
-    for line in written.split_inclusive(|&b| b == b'\n') {
-        let Some(line) = line.strip_suffix(b"\n") else {
-            return Err(format!("unterminated last line {line:?}"));
-        };
-        match want.get_mut(line) {
+    for line in lines {
+        let line = line.map_err(|e| format!("reading the output: {e}"))?;
+        match want.get_mut(&line) {
             Some(count) => *count += 1,
             None => {
                 return Err(format!(
                     "unexpected line {:?}",
-                    String::from_utf8_lossy(line)
+                    String::from_utf8_lossy(&line)
                 ))
             }
         }
@@ -387,12 +407,18 @@ fn check_text(written: &[u8], target: &str, answer: Answer, n: usize) -> Result<
 
 /// Checks JSON Lines output: `n` objects, each for `target` with status
 /// 200 and every header of the server's head.
-fn check_json(written: &[u8], target: &str, answer: Answer, n: usize) -> Result<(), String> {
+fn check_json(
+    lines: impl Iterator<Item = io::Result<Vec<u8>>>,
+    target: &str,
+    answer: Answer,
+    n: usize,
+) -> Result<(), String> {
     let headers = answer.lines().count() - 1;
     let mut objects = 0;
-    for line in written.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let value: serde_json::Value = serde_json::from_slice(line)
-            .map_err(|e| format!("not JSON ({e}): {:?}", String::from_utf8_lossy(line)))?;
+    for line in lines {
+        let line = line.map_err(|e| format!("reading the output: {e}"))?;
+        let value: serde_json::Value = serde_json::from_slice(&line)
+            .map_err(|e| format!("not JSON ({e}): {:?}", String::from_utf8_lossy(&line)))?;
         let ok = value["target"] == target
             && value["status"] == 200
             && value["headers"].as_array().map(Vec::len) == Some(headers);
@@ -557,9 +583,10 @@ fn start_server(config: &Config, delay: Duration) -> io::Result<ServerProcess> {
     })
 }
 
-/// Runs `job` natively and checks it; prints and returns false on failure.
-fn run_checked(job: &Job, answer: Answer) -> io::Result<Option<Finished>> {
-    let finished = run(job, &[])?;
+/// Runs `job` natively and checks it; prints the failure and returns
+/// `None` if it fails.
+fn run_checked(job: &Job, answer: Answer, watch_rss: bool) -> io::Result<Option<Finished>> {
+    let finished = run(job, &[], watch_rss)?;
     match check(job, answer, &finished) {
         Ok(()) => Ok(Some(finished)),
         Err(why) => {
@@ -591,7 +618,7 @@ fn output_check(config: &Config, scratch: &Scratch) -> io::Result<bool> {
             concurrency: config.vg_concurrency,
             output: scratch.output("check.out"),
         };
-        all_ok &= run_checked(&job, config.answer)?.is_some();
+        all_ok &= run_checked(&job, config.answer, false)?.is_some();
     }
     println!(
         "\noutput check: {fetches} fetches each, written to a file: {}",
@@ -653,7 +680,7 @@ fn run_valgrind(
         Tool::Callgrind => concat_os("--callgrind-out-file=", &out),
         Tool::Dhat => concat_os("--dhat-out-file=", &out),
     });
-    let finished = run(job, &wrapper)?;
+    let finished = run(job, &wrapper, false)?;
     if let Err(why) = check(job, answer, &finished) {
         eprintln!(
             "FAILED under {}: {} ({} fetches): {why}",
@@ -877,13 +904,13 @@ fn wall_time(config: &Config, scratch: &Scratch) -> io::Result<bool> {
             targets: scratch.targets(addr, warm_up)?,
             ..job.clone()
         };
-        all_ok &= run_checked(&job, config.answer)?.is_some();
+        all_ok &= run_checked(&job, config.answer, false)?.is_some();
     }
 
     let mut samples: Vec<Vec<Finished>> = jobs.iter().map(|_| Vec::new()).collect();
     for _ in 0..config.repeats {
         for (job, runs) in jobs.iter().zip(&mut samples) {
-            match run_checked(job, config.answer)? {
+            match run_checked(job, config.answer, false)? {
                 Some(finished) => runs.push(finished),
                 None => all_ok = false,
             }
@@ -973,8 +1000,16 @@ fn memory(config: &Config, scratch: &Scratch) -> io::Result<bool> {
                 concurrency: n.max(1),
                 output: Output::DevNull,
             };
-            match run_checked(&job, config.answer)? {
-                Some(finished) => *peak = finished.usage.max_rss_kib,
+            let finished = run_checked(&job, config.answer, true)?;
+            match finished.map(|f| f.usage.peak_rss_kib) {
+                Some(Some(kib)) => *peak = kib,
+                Some(None) => {
+                    eprintln!(
+                        "FAILED: {} never stopped at its exit, so its peak RSS is unknown",
+                        client.name()
+                    );
+                    all_ok = false;
+                }
                 None => all_ok = false,
             }
         }
@@ -986,8 +1021,8 @@ fn memory(config: &Config, scratch: &Scratch) -> io::Result<bool> {
         .map_or(0, |(_, peaks)| peaks[1]);
     println!(
         "\npeak RSS: {n} fetches in flight at once (-c {n}; the server holds each answer \
-         {} ms), output to /dev/null; the child's ru_maxrss from wait4, and the same \
-         client on an empty target list:\n",
+         {} ms), output to /dev/null; the child's own peak RSS (its VmHWM, read as it \
+         stops at exit under ptrace), and the same client on an empty target list:\n",
         config.mem_delay.as_millis()
     );
     println!("| client | peak RSS | baseline | per connection | peak / tokio |");
