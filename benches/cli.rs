@@ -107,11 +107,13 @@ const ROLE_TOKIO_PRINT: &str = "tokio-print";
 /// Child role: the raw mio floor.
 const ROLE_RAW_MIO: &str = "raw-mio";
 
-/// What a child role is told: the target file (tokio), the server and the
-/// fetch count (raw mio), and the concurrency (both).
+/// Tells the tokio child the target file to read.
 const CHILD_TARGETS: &str = "FH_BENCH_CHILD_TARGETS";
+/// Tells the raw mio child the server's address.
 const CHILD_ADDR: &str = "FH_BENCH_CHILD_ADDR";
+/// Tells the raw mio child how many fetches to make.
 const CHILD_FETCHES: &str = "FH_BENCH_CHILD_FETCHES";
+/// Tells either child how many fetches to keep in flight.
 const CHILD_CONCURRENCY: &str = "FH_BENCH_CHILD_CONCURRENCY";
 
 /// The clients, in table order.
@@ -763,6 +765,18 @@ fn valgrind_parts(config: &Config, scratch: &Scratch) -> io::Result<bool> {
         None => scratch.dir.path().to_path_buf(),
     };
     let server = start_server(config, Duration::ZERO)?;
+    println!(
+        "\nmeasured under valgrind --tool=callgrind and --tool=dhat, N fetches of one \
+         file of N lines `{}`:\n  {BINARY} -i FILE -c {c} -o /dev/null  (and with --json)\n  \
+         {}={ROLE_TOKIO_PRINT} {CHILD_TARGETS}=FILE {CHILD_CONCURRENCY}={c} {exe} > /dev/null\n  \
+         {}={ROLE_RAW_MIO} {CHILD_ADDR}={} {CHILD_FETCHES}=N {CHILD_CONCURRENCY}={c} {exe}",
+        server.addr(),
+        process::ROLE_VAR,
+        process::ROLE_VAR,
+        server.addr(),
+        c = config.vg_concurrency,
+        exe = std::env::current_exe()?.display(),
+    );
     let mut all_ok = true;
     for tool in [Tool::Callgrind, Tool::Dhat] {
         let mut rows = Vec::new();
