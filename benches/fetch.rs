@@ -29,6 +29,8 @@
 //! FH_BENCH_N=200 FH_BENCH_REPEATS=1 FH_BENCH_MEM_CONNS=100 cargo bench --bench fetch
 //! ```
 
+#[path = "support/env.rs"]
+mod env;
 #[path = "support/ours_fetch.rs"]
 mod ours_fetch;
 #[path = "support/process.rs"]
@@ -160,23 +162,12 @@ impl Config {
     /// Reads the `FH_BENCH_*` variables. Without `--bench` on the command
     /// line (a `cargo test` run) the defaults are smoke sizes.
     fn from_env() -> Config {
-        let full = std::env::args().any(|a| a == "--bench");
-        let var = |name: &str, full_default: usize, smoke_default: usize| {
-            let default = if full { full_default } else { smoke_default };
-            match std::env::var(name) {
-                Ok(v) => v.parse().unwrap_or_else(|_| {
-                    eprintln!("fetch bench: {name}={v:?} is not a number, using {default}");
-                    default
-                }),
-                Err(_) => default,
-            }
-        };
         Config {
-            requests: var("FH_BENCH_N", 20_000, 200),
-            concurrency: var("FH_BENCH_CONCURRENCY", 500, 50),
-            repeats: var("FH_BENCH_REPEATS", 5, 1).max(1),
-            mem_conns: var("FH_BENCH_MEM_CONNS", 5_000, 100),
-            mem_delay: Duration::from_millis(var("FH_BENCH_MEM_DELAY_MS", 200, 200) as u64),
+            requests: env::size("FH_BENCH_N", 20_000, 200),
+            concurrency: env::size("FH_BENCH_CONCURRENCY", 500, 50),
+            repeats: env::size("FH_BENCH_REPEATS", 5, 1).max(1),
+            mem_conns: env::size("FH_BENCH_MEM_CONNS", 5_000, 100),
+            mem_delay: Duration::from_millis(env::size("FH_BENCH_MEM_DELAY_MS", 200, 200) as u64),
         }
     }
 }
@@ -216,7 +207,7 @@ fn main() -> ExitCode {
 
 /// Runs the throughput table. Returns false if any fetch failed.
 fn throughput(config: &Config) -> io::Result<bool> {
-    let server = ServerProcess::spawn(Duration::ZERO)?;
+    let server = ServerProcess::spawn(server::Options::default())?;
     println!(
         "\nfetch: {} requests, {} in flight, median of {} interleaved runs; \
          server pid {} at {}",
@@ -305,7 +296,10 @@ fn throughput(config: &Config) -> io::Result<bool> {
 
 /// Runs the memory table. Returns false if any fetch failed.
 fn memory(config: &Config) -> io::Result<bool> {
-    let server = ServerProcess::spawn(config.mem_delay)?;
+    let server = ServerProcess::spawn(server::Options {
+        delay: config.mem_delay,
+        ..server::Options::default()
+    })?;
     println!(
         "\nmemory: {} connections in flight at once (server holds each answer {} ms); \
          peak RSS (VmHWM) of one child process per client",

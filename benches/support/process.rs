@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+use crate::wire::Answer;
 use crate::{server, sys};
 
 /// The environment variable that tells a re-executed bench binary its role.
@@ -26,6 +27,9 @@ pub const ROLE_SERVER: &str = "server";
 
 /// How long a served answer is held back, in milliseconds (server role).
 const DELAY_VAR: &str = "FH_BENCH_DELAY_MS";
+
+/// Which head the server answers with, an [`Answer::key`] (server role).
+const ANSWER_VAR: &str = "FH_BENCH_SERVER_ANSWER";
 
 /// A running server child process; dropping it stops the server.
 #[derive(Debug)]
@@ -38,12 +42,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts a server process that holds each answer for `delay`, and
-    /// waits until it is listening.
-    pub fn spawn(delay: Duration) -> io::Result<ServerProcess> {
+    /// Starts a server process that serves as `options` say, and waits
+    /// until it is listening.
+    pub fn spawn(options: server::Options) -> io::Result<ServerProcess> {
         let mut child = Command::new(std::env::current_exe()?)
             .env(ROLE_VAR, ROLE_SERVER)
-            .env(DELAY_VAR, delay.as_millis().to_string())
+            .env(DELAY_VAR, options.delay.as_millis().to_string())
+            .env(ANSWER_VAR, options.answer.key())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -90,8 +95,13 @@ pub fn run_server_role() -> ! {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    let answer = std::env::var(ANSWER_VAR)
+        .ok()
+        .and_then(|key| Answer::from_key(&key))
+        .unwrap_or_default();
     let options = server::Options {
         delay: Duration::from_millis(delay_ms),
+        answer,
     };
     let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .unwrap_or_else(|e| fail(&format!("bench server: bind: {e}")));
@@ -120,6 +130,7 @@ pub fn run_server_role() -> ! {
 /// Runs this binary again with `role` and extra environment variables,
 /// waits for it, and returns its stdout. A child that fails is an error
 /// that carries its exit status.
+#[allow(dead_code)] // the CLI bench runs its children with `wait4`, to time them
 pub fn run_child(role: &str, vars: &[(&str, String)]) -> io::Result<String> {
     let mut command = Command::new(std::env::current_exe()?);
     command.env(ROLE_VAR, role).stdin(Stdio::null());

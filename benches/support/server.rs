@@ -1,6 +1,7 @@
 //! The loopback HTTP server the fetch benches measure against.
 //!
-//! It answers every request with the same short head ([`wire::RESPONSE`]) and
+//! It answers every request with the same head (short, [`wire::RESPONSE`],
+//! or nginx-shaped, [`wire::NGINX_RESPONSE`]; see [`wire::Answer`]) and
 //! closes, as fast as one thread can: an edge-triggered mio loop, one slab
 //! entry per connection, a listen backlog of [`BACKLOG`] so bursts of
 //! thousands of connects are queued by the kernel instead of refused.
@@ -19,6 +20,8 @@
 //! a thread.
 //!
 //! [`wire::RESPONSE`]: crate::wire::RESPONSE
+//! [`wire::NGINX_RESPONSE`]: crate::wire::NGINX_RESPONSE
+//! [`wire::Answer`]: crate::wire::Answer
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
@@ -30,7 +33,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
 use crate::slab::Slab;
-use crate::wire::{head_len, MAX_HEAD, RESPONSE};
+use crate::wire::{head_len, Answer, MAX_HEAD};
 
 /// Listen backlog: large enough that 5,000 simultaneous connects (the memory
 /// bench) wait in the kernel's accept queue rather than being dropped. The
@@ -45,6 +48,8 @@ const LISTENER: Token = Token(usize::MAX);
 pub struct Options {
     /// How long to hold each answer after the request arrived.
     pub delay: Duration,
+    /// The head every request is answered with.
+    pub answer: Answer,
 }
 
 /// Binds a listener on `addr` with a [`BACKLOG`]-deep accept queue.
@@ -185,11 +190,11 @@ impl Server {
 
     /// Runs connection `index` as far as it goes and acts on the outcome.
     fn drive(&mut self, index: usize) {
-        let delay = self.options.delay;
+        let Options { delay, answer } = self.options;
         let Some(conn) = self.conns.get_mut(index) else {
             return;
         };
-        match advance(conn, delay) {
+        match advance(conn, delay, answer.bytes()) {
             Step::Park => {}
             Step::StartDelay => {
                 let deadline = Instant::now() + delay;
@@ -222,7 +227,7 @@ impl Server {
 }
 
 /// Runs one connection's state machine as far as it can go without blocking.
-fn advance(conn: &mut Conn, delay: Duration) -> Step {
+fn advance(conn: &mut Conn, delay: Duration, response: &[u8]) -> Step {
     loop {
         match conn.phase {
             Phase::Reading => {
@@ -250,8 +255,8 @@ fn advance(conn: &mut Conn, delay: Duration) -> Step {
             }
             // Only the timer moves a waiting connection on.
             Phase::Waiting => return Step::Park,
-            Phase::Writing { sent } => match conn.stream.write(&RESPONSE[sent..]) {
-                Ok(n) if sent + n == RESPONSE.len() => return Step::Close,
+            Phase::Writing { sent } => match conn.stream.write(&response[sent..]) {
+                Ok(n) if sent + n == response.len() => return Step::Close,
                 Ok(n) => conn.phase = Phase::Writing { sent: sent + n },
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Park,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

@@ -6,9 +6,11 @@
 //!
 //! Concurrency is bounded the way ours is: `concurrency` worker tasks, each
 //! taking the next request number from a shared counter until all are
-//! taken, so exactly `concurrency` fetches are in flight until the tail.
+//! taken, so exactly `concurrency` fetches are in flight until the tail
+//! ([`run_workers`], which the printing client in `tokio_print.rs` shares).
 //! Each worker keeps its own [`Tally`]; the driver merges them.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,17 +22,36 @@ use crate::wire::{check_head, Tally, MAX_HEAD, REQUEST};
 
 /// Fetches `total` heads from `addr` with `concurrency` in flight.
 /// Must run inside a tokio runtime.
+#[allow(dead_code)] // the CLI bench runs only the printing client
 pub async fn fetch_all(addr: SocketAddr, total: usize, concurrency: usize) -> Tally {
+    run_workers(total, concurrency, move |_| async move {
+        fetch_head(addr).await.map(drop)
+    })
+    .await
+}
+
+/// Runs `fetch(0)` to `fetch(total - 1)` on `concurrency` worker tasks,
+/// each taking the next number as soon as its last fetch is done, and
+/// tallies what they return. Must run inside a tokio runtime.
+pub async fn run_workers<F, Fut>(total: usize, concurrency: usize, fetch: F) -> Tally
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
     let next = Arc::new(AtomicUsize::new(0));
+    let fetch = Arc::new(fetch);
     let workers: Vec<_> = (0..concurrency.clamp(1, total.max(1)))
         .map(|_| {
-            let next = Arc::clone(&next);
+            let (next, fetch) = (Arc::clone(&next), Arc::clone(&fetch));
             tokio::spawn(async move {
                 let mut tally = Tally::default();
-                while next.fetch_add(1, Ordering::Relaxed) < total {
-                    tally.record(fetch_one(addr).await);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break tally;
+                    }
+                    tally.record(fetch(i).await);
                 }
-                tally
             })
         })
         .collect();
@@ -46,7 +67,8 @@ pub async fn fetch_all(addr: SocketAddr, total: usize, concurrency: usize) -> Ta
 }
 
 /// One fetch: connect, send the request, read lines up to the blank line.
-async fn fetch_one(addr: SocketAddr) -> Result<(), String> {
+/// Returns the head, blank line included, if it is a `200`.
+pub async fn fetch_head(addr: SocketAddr) -> Result<Vec<u8>, String> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -71,7 +93,7 @@ async fn fetch_one(addr: SocketAddr) -> Result<(), String> {
             return Err(format!("closed after {} bytes of head", head.len()));
         }
         if &head[line_start..] == b"\r\n" {
-            return check_head(&head);
+            return check_head(&head).map(|()| head);
         }
         if head.len() > MAX_HEAD {
             return Err("head too large".into());
