@@ -108,13 +108,32 @@ pub(crate) struct Fetch<'a, S> {
     phase_deadline: Instant,
 }
 
-/// A target line, taken up: a fetch to run, or, for a line that is not a
-/// target, its outcome already.
+/// A target line, taken up: the future of its outcome. That is the fetch,
+/// or, for a line that is not a target, the outcome already.
+///
+/// It is one future, awaited where it is made, so the task that runs it
+/// holds one fetch's state: a `match` with an `.await` inside an arm would
+/// keep the matched value alive beside the fetch being awaited.
 pub(crate) enum Start<'a, S> {
-    /// The fetch, not yet polled.
+    /// The fetch.
     Fetch(Fetch<'a, S>),
-    /// The line's outcome: a `bad-target` (or `unsupported`) error.
-    Rejected(Outcome),
+    /// The line's outcome: a `bad-target` (or `unsupported`) error; taken
+    /// by the first poll.
+    Rejected(Option<Outcome>),
+}
+
+impl<S: Sink> Future for Start<'_, S> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        match self.get_mut() {
+            Start::Fetch(fetch) => Pin::new(fetch).poll(cx),
+            Start::Rejected(outcome) => match outcome.take() {
+                Some(outcome) => Poll::Ready(outcome),
+                None => panic!("a rejected target was polled after its outcome"),
+            },
+        }
+    }
 }
 
 impl<'a, S: Sink> Fetch<'a, S> {
@@ -127,13 +146,13 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Err(e) => {
                 let mut timings = Timings::new(start);
                 timings.total = start.elapsed();
-                return Start::Rejected(Outcome {
+                return Start::Rejected(Some(Outcome {
                     input,
                     url: None,
                     addr: None,
                     result: Err(e.into()),
                     timings,
-                });
+                }));
             }
         };
         let timings = Timings::new(start);

@@ -29,7 +29,7 @@ pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Timings};
 pub use summary::{Latency, Summary};
 pub use target::{parse_target, Target, TargetError};
 
-use job::{Fetch, RunContext, Start};
+use job::{Fetch, RunContext};
 
 use crate::net::Resolver;
 use crate::runtime;
@@ -135,10 +135,7 @@ pub async fn run<S: Sink + 'static>(
         let (run, slots, summary, sink) =
             (run.clone(), slots.clone(), summary.clone(), sink.clone());
         drop(runtime::spawn(async move {
-            let outcome = match Fetch::start(&run, input, &*sink) {
-                Start::Fetch(fetch) => fetch.await,
-                Start::Rejected(outcome) => outcome,
-            };
+            let outcome = Fetch::start(&run, input, &*sink).await;
             summary.borrow_mut().add(&outcome);
             sink.finished(outcome);
             slots.release();
