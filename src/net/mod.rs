@@ -12,11 +12,11 @@
 //! Nothing here knows about HTTP.
 
 mod connect;
-mod dns;
+pub mod dns;
 mod tcp_listener;
 mod tcp_stream;
 
 pub use connect::{connect, ConnectError, Family};
-pub use dns::{Addresses, DnsError, Resolver};
+pub use dns::{Addresses, DnsError, Resolver, CACHE_CAPACITY};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
