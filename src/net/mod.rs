@@ -2,6 +2,8 @@
 //!
 //! - [`TcpStream`]: `connect`, `read`, `write`, each a leaf future.
 //! - [`TcpListener`]: `bind` and `accept`, for tests, examples and servers.
+//! - [`UdpSocket`]: datagrams, `send`/`recv` as leaf futures; the resolver's
+//!   transport.
 //! - [`Resolver`]: `getaddrinfo` on a small pool of worker threads, as
 //!   asyncio's `loop.getaddrinfo` does with `run_in_executor`, so the loop
 //!   thread never blocks on DNS.
@@ -15,8 +17,10 @@ mod connect;
 pub mod dns;
 mod tcp_listener;
 mod tcp_stream;
+mod udp_socket;
 
 pub use connect::{connect, ConnectError, Family};
 pub use dns::{Addresses, DnsError, Resolver, CACHE_CAPACITY};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
+pub use udp_socket::UdpSocket;
