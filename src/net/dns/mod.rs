@@ -8,15 +8,23 @@
 //!   `/etc/hosts` and nsswitch.conf's `hosts:` line, parsed from text or
 //!   loaded from a path.
 
+mod cache;
 mod conf;
+mod error;
 mod hosts;
+mod limiter;
 mod nsswitch;
 pub mod pool;
 mod resolv_conf;
+mod stub;
 pub mod wire;
 
 pub use conf::{ConfError, MAX_FILE_LEN};
+pub use error::{BadResponse, IpFamily, LookupError, Origin};
 pub use hosts::HostsTable;
 pub use nsswitch::{Criterion, Fallback, NsSwitch, Service, Source};
 pub use pool::{Addresses, DnsError, Resolver, CACHE_CAPACITY};
 pub use resolv_conf::{ResolvConf, MAX_ATTEMPTS, MAX_NAMESERVERS, MAX_NDOTS, MAX_TIMEOUT_SECS};
+pub use stub::{
+    DnsStats, Lookup, ResolverConfig, StubResolver, DEFAULT_MAX_IN_FLIGHT, MAX_CNAME_LINKS,
+};
