@@ -1,39 +1,16 @@
 //! Every outcome kind of a lookup, each naming who said it, against the
 //! tests' own DNS server on loopback.
+#[path = "support/dns_loop.rs"]
+mod dns_loop;
 mod support;
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use dns_loop::{config, ip, on_loop};
 use fetch_headers::net::dns::{
     BadResponse, IpFamily, LookupError, Origin, ResolverConfig, StubResolver,
 };
-use fetch_headers::runtime::Runtime;
 use support::dns_server::{a, aaaa, cname, DnsServer, Reply, A, AAAA};
-
-/// A config asking only `server`, with a short timeout so failures are
-/// quick.
-fn config(server: &DnsServer) -> ResolverConfig {
-    let mut config = ResolverConfig::new(vec![server.addr()]);
-    config.timeout = Duration::from_millis(500);
-    config.attempts = 1;
-    config
-}
-
-/// Runs `f` on a fresh loop on its own thread, with a deadline.
-fn on_loop<T, F>(f: impl FnOnce() -> F + Send + 'static) -> T
-where
-    T: Send + 'static,
-    F: std::future::Future<Output = T>,
-{
-    support::with_deadline(Duration::from_secs(30), move || {
-        Runtime::new().unwrap().block_on(f())
-    })
-}
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().unwrap()
-}
 
 #[test]
 fn a_and_aaaa_are_asked_in_parallel_and_both_returned() {
