@@ -48,6 +48,27 @@ fn a_connected_socket_round_trips_with_a_std_peer() {
     handle.join().unwrap();
 }
 
+/// `connected` binds as it connects; `try_send` sends with no readiness
+/// event, as the resolver does for every query.
+#[test]
+fn a_socket_connected_at_creation_sends_at_once() {
+    let (peer, handle) = echo_peer(1);
+    support::with_deadline(Duration::from_secs(20), move || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let socket = UdpSocket::connected(peer).unwrap();
+            assert_eq!(socket.peer_addr().unwrap(), peer);
+            assert_ne!(socket.local_addr().unwrap().port(), 0, "bound by connect");
+            assert_eq!(socket.try_send(b"now").unwrap(), 3);
+            let mut buf = [0u8; 16];
+            let n = socket.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"now");
+        });
+        assert_eq!(rt.stats().bytes_written, 3);
+    });
+    handle.join().unwrap();
+}
+
 /// The kernel drops a datagram to a connected socket from any other
 /// address: the resolver's first line against forged answers.
 #[test]

@@ -52,6 +52,20 @@ impl UdpSocket {
         })
     }
 
+    /// A socket connected to `peer`, bound by the kernel as it connects
+    /// (to a random free port, on Linux): `socket` and `connect`, one
+    /// syscall fewer than [`UdpSocket::bind`] and [`UdpSocket::connect`].
+    /// Must be called inside `Runtime::block_on`.
+    pub fn connected(peer: SocketAddr) -> io::Result<UdpSocket> {
+        let socket = Socket::new(Domain::for_address(peer), Type::DGRAM, None)?;
+        socket.set_nonblocking(true)?;
+        socket.connect(&peer.into())?;
+        let socket = mio::net::UdpSocket::from_std(socket.into());
+        Ok(UdpSocket {
+            source: IoSource::new(socket)?,
+        })
+    }
+
     /// Fixes the peer: `send` and `recv` then talk to `peer` only, and the
     /// kernel drops datagrams from any other address or port. No packet
     /// is sent, so this never waits.
@@ -69,6 +83,25 @@ impl UdpSocket {
         let result = self.source.poll_io(Direction::Write, cx, |s| s.send(buf));
         self.count(&result, |c| &c.bytes_written);
         result
+    }
+
+    /// Sends one datagram to the connected peer now, without waiting for
+    /// a readiness event: a new socket's send buffer is empty, and its
+    /// first `EPOLLOUT` edge would only cost a loop turn. `WouldBlock` if
+    /// the buffer is full; then [`UdpSocket::send`] waits for room.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        match self.source.get_ref().send(buf) {
+            Ok(n) => {
+                Counters::add(&self.source.core().counters.bytes_written, n as u64);
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    self.source.clear_readiness(Direction::Write);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Sends one datagram to `target` (on an unconnected socket).
