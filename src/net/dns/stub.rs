@@ -6,15 +6,17 @@
 //! hands that call to a thread pool (`run_in_executor`), and so does our
 //! [`super::Resolver`]. This resolver instead speaks DNS itself, on UDP
 //! sockets registered with our reactor, so a thousand lookups in flight
-//! cost a thousand sockets and map entries, not a thousand threads, and a
-//! name whose servers never answer costs its own timeout and nobody
-//! else's.
+//! cost a socket per question and a map entry per name, not a thousand
+//! threads, and a name whose servers never answer costs its own timeout
+//! and nobody else's.
 //!
 //! # How one lookup travels
 //!
 //! ```text
-//!  lookup("www")                                  (a Lookup future, polled by the caller)
-//!    ├─ IP literal, localhost, *.invalid  -> answered at once, no query
+//!  lookup("www")                                  (polled by the caller)
+//!    ├─ IP literal                        -> answered at once, no query
+//!    ├─ not a DNS name (empty label, ...) -> InvalidName, no query
+//!    ├─ localhost, *.localhost, *.invalid -> answered at once, no query
 //!    ├─ nsswitch source we cannot serve   -> Unsupported: ask getaddrinfo
 //!    ├─ hosts table (if `files` is first) -> answered at once
 //!    ├─ cache: fresh entry                -> answered at once (a cache hit)
@@ -45,9 +47,13 @@
 //! datagrams from any other source; the source is checked again here all
 //! the same. A mismatch is counted, logged at debug level, and dropped, and
 //! the try keeps waiting for the real answer until its timer fires: a
-//! forged packet cannot even cut a lookup short. The one exception, as in
-//! glibc, is FORMERR, which old servers send without the question: with
-//! the right ID and source it only makes us ask again without EDNS.
+//! forged packet cannot even cut a lookup short. Three things end a try
+//! without a matching question, each needing our ID or our port, which
+//! only the server or someone on the path sees: FORMERR, which old servers
+//! send without the question (as in glibc, it only makes us ask again
+//! without EDNS); a datagram with our ID and QR set that does not parse
+//! (the server's broken answer); and an ICMP "port unreachable", which the
+//! connected socket reports as a refused `recv`.
 //!
 //! # Search list and ndots
 //!
@@ -406,15 +412,6 @@ impl SearchState {
             self.negative_ttl
         };
         (Err(error), ttl)
-    }
-}
-
-/// The wildcard address of `server`'s family, port 0: the kernel picks a
-/// random free port when we bind.
-fn wildcard_for(server: SocketAddr) -> SocketAddr {
-    match server {
-        SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-        SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
     }
 }
 
@@ -1107,11 +1104,18 @@ async fn udp_exchange(
     deadline: Instant,
 ) -> Result<Response, TryError> {
     let io = |e: io::Error| TryError::Io(e.kind());
-    // A new socket per try: the kernel gives it a random ephemeral port,
-    // and `connect` makes it drop datagrams from anyone but `server`.
-    let socket = UdpSocket::bind(wildcard_for(server)).map_err(io)?;
-    socket.connect(server).map_err(io)?;
-    socket.send(query).await.map_err(io)?;
+    // A new socket per try: `connect` binds it to a random ephemeral port
+    // and makes the kernel drop datagrams from anyone but `server`. Its
+    // send buffer is empty, so the datagram goes out at once; only if it
+    // is full do we wait for room.
+    let socket = UdpSocket::connected(server).map_err(io)?;
+    match socket.try_send(query) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            socket.send(query).await.map_err(io)?;
+        }
+        Err(e) => return Err(io(e)),
+    }
     bump(&inner.counters.queries_sent);
     log::trace!(
         "dns {}: sent {} bytes to {server} (id {id:#06x})",
