@@ -4,9 +4,10 @@
 //! - [`TcpListener`]: `bind` and `accept`, for tests, examples and servers.
 //! - [`UdpSocket`]: datagrams, `send`/`recv` as leaf futures; the resolver's
 //!   transport.
-//! - [`Resolver`]: `getaddrinfo` on a small pool of worker threads, as
-//!   asyncio's `loop.getaddrinfo` does with `run_in_executor`, so the loop
-//!   thread never blocks on DNS.
+//! - [`dns`]: names to addresses. [`dns::StubResolver`] speaks DNS itself
+//!   on the loop; [`Resolver`] runs `getaddrinfo` on a small pool of worker
+//!   threads, as asyncio's `loop.getaddrinfo` does with `run_in_executor`,
+//!   so the loop thread never blocks on DNS.
 //! - [`connect`]: a host name (or IP literal) and port to a connected stream,
 //!   trying each address in turn: the connecting half of
 //!   `asyncio.open_connection`.
