@@ -72,7 +72,9 @@
 //! Negative answers (NXDOMAIN, NODATA) are kept per RFC 2308 for
 //! `min(SOA TTL, SOA MINIMUM)` when the server sent an SOA, and not at all
 //! without one. Failures are never kept. A name's entry lives as long as
-//! the shorter-lived of its two families.
+//! the shorter-lived of its two families. Entries are keyed by the host as
+//! asked, in lower case: `www` and `www.` are different keys, since the
+//! search list treats them differently.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
