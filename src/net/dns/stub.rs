@@ -1109,7 +1109,10 @@ async fn udp_exchange(
     // A new socket per try: `connect` binds it to a random ephemeral port
     // and makes the kernel drop datagrams from anyone but `server`. Its
     // send buffer is empty, so the datagram goes out at once; only if it
-    // is full do we wait for room.
+    // is full do we wait for room. Its buffers keep the kernel's default
+    // size (`net.core.rmem_default`): the socket carries one exchange, so
+    // a burst of answers is spread over as many sockets and never queues
+    // in one, and sizing it would cost a syscall per query.
     let socket = UdpSocket::connected(server).map_err(io)?;
     match socket.try_send(query) {
         Ok(_) => {}
