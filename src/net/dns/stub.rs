@@ -183,7 +183,9 @@ impl ResolverConfig {
 
     /// `/etc/resolv.conf` (with `LOCALDOMAIN` and `RES_OPTIONS`),
     /// `/etc/hosts`, `/etc/nsswitch.conf` and the kernel's host name.
-    /// Missing files mean defaults, as in glibc.
+    /// A missing file means its defaults: glibc's for resolv.conf (ask
+    /// 127.0.0.1), an empty hosts table, and Go's `files dns` for
+    /// nsswitch.conf.
     pub fn system() -> Result<ResolverConfig, ConfError> {
         let mut config = ResolverConfig::from_resolv_conf(&ResolvConf::system()?);
         config.hosts = HostsTable::system()?;
