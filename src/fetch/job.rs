@@ -36,7 +36,7 @@ use super::outcome::{Expired, FetchError, Outcome, Timings};
 use super::target::{parse_target, Target};
 use super::{Config, Sink};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
-use crate::net::{ConnectError, Connecting, Lookup, Resolver, TcpStream};
+use crate::net::{ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Sleep};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
@@ -54,7 +54,7 @@ pub(crate) struct RunContext {
 /// Where a fetch is, with what that phase needs.
 enum Phase {
     /// Waiting for the name's addresses.
-    Resolve(Lookup),
+    Resolve(PoolLookup),
     /// Connecting to the addresses in turn.
     Connect(Connecting),
     /// Writing the request.
@@ -164,7 +164,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             target,
             timings,
             addr: None,
-            phase: Phase::Resolve(Lookup::default()),
+            phase: Phase::Resolve(PoolLookup::default()),
             timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
             phase_deadline,
         })
@@ -194,7 +194,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
 
     /// Resolve: wait for the name's addresses (an IP literal has its own at
     /// once), then start connecting to the first.
-    fn resolve(&mut self, mut lookup: Lookup, cx: &mut Context<'_>) -> Step {
+    fn resolve(&mut self, mut lookup: PoolLookup, cx: &mut Context<'_>) -> Step {
         let resolved = self
             .run
             .resolver

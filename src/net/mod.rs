@@ -2,9 +2,12 @@
 //!
 //! - [`TcpStream`]: `connect`, `read`, `write`, each a leaf future.
 //! - [`TcpListener`]: `bind` and `accept`, for tests, examples and servers.
-//! - [`Resolver`]: `getaddrinfo` on a small pool of worker threads, as
-//!   asyncio's `loop.getaddrinfo` does with `run_in_executor`, so the loop
-//!   thread never blocks on DNS.
+//! - [`UdpSocket`]: datagrams, `send`/`recv` as leaf futures; the resolver's
+//!   transport.
+//! - [`dns`]: names to addresses. [`dns::StubResolver`] speaks DNS itself
+//!   on the loop; [`Resolver`] runs `getaddrinfo` on a small pool of worker
+//!   threads, as asyncio's `loop.getaddrinfo` does with `run_in_executor`,
+//!   so the loop thread never blocks on DNS.
 //! - [`Connecting`] and [`connect`]: a host's addresses (or its name) and a
 //!   port to a connected stream, trying each address in turn: the
 //!   connecting half of `asyncio.open_connection`, shared with the fetch
@@ -13,11 +16,13 @@
 //! Nothing here knows about HTTP.
 
 mod connector;
-mod dns;
+pub mod dns;
 mod tcp_listener;
 mod tcp_stream;
+mod udp_socket;
 
 pub use connector::{connect, ConnectError, Connecting, Family};
-pub use dns::{Addresses, DnsError, Lookup, Resolver};
+pub use dns::{Addresses, DnsError, PoolLookup, Resolver, CACHE_CAPACITY};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
+pub use udp_socket::UdpSocket;

@@ -2,6 +2,8 @@
 //! (so the peer never depends on the runtime under test) and deadlines.
 #![allow(dead_code)]
 
+pub mod dns_server;
+
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

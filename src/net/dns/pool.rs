@@ -63,9 +63,9 @@ struct Shared {
 }
 
 /// One lookup between polls of [`Resolver::poll_lookup`]: start from
-/// `Lookup::default()` and keep it until the answer comes.
+/// `PoolLookup::default()` and keep it until the answer comes.
 #[derive(Debug, Default)]
-pub struct Lookup {
+pub struct PoolLookup {
     /// Whether this lookup has handed its name to the workers, so a cache
     /// that must make room does not evict answers on its behalf twice.
     submitted: bool,
@@ -121,7 +121,7 @@ impl Resolver {
     /// The addresses of `host`. An IP literal is returned as is, with no
     /// lookup (asyncio's `_ipaddr_info` shortcut); a name goes to a worker.
     pub async fn lookup(&self, host: &str) -> Result<Addresses, DnsError> {
-        let mut lookup = Lookup::default();
+        let mut lookup = PoolLookup::default();
         poll_fn(|cx| self.poll_lookup(&mut lookup, host, cx)).await
     }
 
@@ -129,7 +129,7 @@ impl Resolver {
     /// poll with the same `lookup` (and `host`) until it is ready.
     pub fn poll_lookup(
         &self,
-        lookup: &mut Lookup,
+        lookup: &mut PoolLookup,
         host: &str,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Addresses, DnsError>> {
