@@ -26,3 +26,4 @@ pub mod http;
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod tls;
