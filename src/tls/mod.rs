@@ -1,4 +1,4 @@
-//! TLS on our own loop: rustls driven sans-IO over a [`net::TcpStream`].
+//! TLS on our own loop: rustls driven sans-IO over a [`net::TcpStream`](crate::net::TcpStream).
 //!
 //! rustls never touches a socket. Its `ClientConnection` is a state machine
 //! with two byte queues: ciphertext that came from the server (fed with
@@ -30,7 +30,7 @@
 //! (checklist item 10). Reads and writes run until the socket says
 //! `Pending`, because readiness is edge-triggered (checklist item 1).
 //!
-//! rustls is confined to this module: nothing outside `src/tls/` names a
+//! rustls is confined to this module: nothing else in the crate names a
 //! rustls type, so its next major version is a change here alone.
 
 mod config;
