@@ -231,3 +231,36 @@ fn mozilla_roots_are_trusted_by_default_and_a_private_ca_is_not() {
     );
     assert_eq!(info.chain.len(), 1);
 }
+
+/// A server holding a real certificate but signing the handshake with
+/// another key is an impostor: the handshake fails with `cert-invalid`
+/// (a bad signature), also under `insecure`, where the verdict recorded
+/// for the certificate itself stays what it was.
+#[test]
+fn a_handshake_signed_with_another_key_fails_even_under_insecure() {
+    let ca = Ca::root("Test Root");
+    let other_key = ca.leaf(&["localhost"]).key;
+
+    let leaf = ca.leaf(&["localhost"]);
+    let setup = ServerSetup::new(&leaf).signed_by(other_key.clone_key());
+    let (result, info) = verdict_of(&ca, setup, "localhost");
+    let error = result.unwrap_err();
+    assert_eq!(error.kind(), "cert-invalid", "{error}");
+    assert!(
+        matches!(info.verdict, Verdict::Trusted),
+        "the certificate itself is fine"
+    );
+
+    let expired = ca.leaf_valid(&["localhost"], (2025, 1, 1), (2026, 1, 1));
+    let setup = ServerSetup::new(&expired).signed_by(other_key);
+    let (addr, _server) = tls::handshake_server(setup.config());
+    let insecure = tls::connector_with(&ca, |options| options.insecure = true);
+    let (result, info) = tls::handshake(&insecure, "localhost", addr);
+    let error = result.unwrap_err();
+    assert_eq!(
+        error.kind(),
+        "cert-invalid",
+        "not the overridden verdict: {error}"
+    );
+    assert_eq!(info.verdict.kind(), "cert-expired");
+}

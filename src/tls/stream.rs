@@ -400,12 +400,15 @@ impl Session {
     }
 
     fn error_from(&self, error: rustls::Error) -> TlsError {
-        // A certificate failure was already sorted by the verifier, with
-        // the chain in hand: prefer its account.
+        // A certificate failure the verifier returned to rustls was already
+        // sorted by it, with the chain in hand: prefer its account. (Under
+        // `insecure` it returned none, so a later certificate error, such
+        // as a bad handshake signature, is rustls's own.)
         if let (
             rustls::Error::InvalidCertificate(_),
             Some(Verification {
                 verdict: Err(recorded),
+                overridden: false,
                 ..
             }),
         ) = (&error, &self.verification)

@@ -41,6 +41,9 @@ pub(crate) struct Verification {
     pub(crate) checked_at: UnixTime,
     /// webpki's verdict, sorted into our kinds.
     pub(crate) verdict: Result<(), TlsError>,
+    /// Whether the verdict was a failure that `insecure` kept from rustls:
+    /// then any certificate error rustls reports later is not this one.
+    pub(crate) overridden: bool,
 }
 
 thread_local! {
@@ -118,10 +121,12 @@ impl ServerCertVerifier for RecordingVerifier {
                 }),
             )),
         };
+        let overridden = self.insecure && recorded.is_err();
         RECORD.set(Some(Verification {
             chain,
             checked_at: now,
             verdict: recorded,
+            overridden,
         }));
         match verdict {
             Err(error) if self.insecure => {

@@ -159,6 +159,9 @@ pub struct ServerSetup {
     pub key: PrivateKeyDer<'static>,
     pub versions: Vec<&'static rustls::SupportedProtocolVersion>,
     pub alpn: Vec<Vec<u8>>,
+    /// Sign the handshake with this key instead of the certificate's own:
+    /// an impostor holding someone else's certificate.
+    pub impostor_key: Option<PrivateKeyDer<'static>>,
 }
 
 impl ServerSetup {
@@ -169,7 +172,14 @@ impl ServerSetup {
             key: leaf.key.clone_key(),
             versions: vec![&rustls::version::TLS12, &rustls::version::TLS13],
             alpn: vec![b"http/1.1".to_vec()],
+            impostor_key: None,
         }
+    }
+
+    /// Signs the handshake with `key`, which does not match the certificate.
+    pub fn signed_by(mut self, key: PrivateKeyDer<'static>) -> ServerSetup {
+        self.impostor_key = Some(key);
+        self
     }
 
     /// Sends `extra` after the leaf (intermediates).
@@ -193,12 +203,22 @@ impl ServerSetup {
     /// The rustls server configuration, on ring.
     pub fn config(self) -> Arc<ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&self.versions)
             .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(self.chain, self.key)
-            .expect("server cert");
+            .with_no_client_auth();
+        let mut config = match self.impostor_key {
+            None => builder
+                .with_single_cert(self.chain, self.key)
+                .expect("server cert"),
+            // `with_single_cert` would refuse a key that does not match.
+            Some(key) => {
+                let key = provider.key_provider.load_private_key(key).expect("key");
+                let certified = rustls::sign::CertifiedKey::new(self.chain, key);
+                builder
+                    .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)))
+            }
+        };
         config.alpn_protocols = self.alpn;
         Arc::new(config)
     }
