@@ -20,3 +20,4 @@ pub mod http;
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod tls;

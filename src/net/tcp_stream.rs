@@ -107,6 +107,23 @@ impl TcpStream {
         result
     }
 
+    /// Writes some of `bufs`, in order, with one `writev(2)`: the TLS layer
+    /// hands over a whole flight of records (several buffers) at once.
+    pub fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|buf| buf.len()).sum();
+        let result = self
+            .source
+            .poll_transfer(Direction::Write, cx, len, |mut s| s.write_vectored(bufs));
+        if let Poll::Ready(Ok(n)) = result {
+            self.source.core().counters.bytes_written.add(n as u64);
+        }
+        result
+    }
+
     /// Writes all of `buf`, waiting for the socket as often as needed.
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
