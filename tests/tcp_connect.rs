@@ -5,8 +5,10 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fetch_headers::net::{connect, ConnectError, Family, Resolver, TcpListener, TcpStream};
-use fetch_headers::runtime::{join_all, spawn, Runtime};
+use fetch_headers::net::{
+    connect, ConnectError, Connecting, Family, Resolver, TcpListener, TcpStream,
+};
+use fetch_headers::runtime::{join_all, spawn, timeout, Runtime};
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -212,4 +214,58 @@ fn a_thousand_simultaneous_loopback_connections_complete() {
         "both ends open at once"
     );
     assert_eq!(stats.connections_open, 0);
+}
+
+/// Happy Eyeballs' connection attempt delay: a first address that drops
+/// SYNs does not hold up the next one, which is tried 250 ms later beside
+/// it. Without the race the connect would wait on the black hole until the
+/// kernel gave up (about two minutes), far past the 5 s given here.
+#[test]
+fn a_black_holed_first_address_costs_the_attempt_delay_not_the_budget() {
+    let server = echo_server();
+    let hole = support::black_hole(std::net::Ipv4Addr::new(127, 0, 0, 2), server.port());
+    let (connected, started) = support::with_deadline(Duration::from_secs(20), move || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async move {
+            let addrs = [hole.ip(), server.ip()].into();
+            let connecting = Connecting::start("two-addresses", addrs, server.port(), Family::Any)
+                .expect("the black hole's connect starts");
+            let started = connecting.addr();
+            let connected = timeout(Duration::from_secs(5), connecting).await;
+            (connected.map(|result| result.map(|(_, addr)| addr).unwrap()), started)
+        })
+    });
+    assert_eq!(started, Some(hole), "the first address is tried first");
+    assert_eq!(connected, Ok(server), "the second address won the race");
+}
+
+/// Every address failing gives the last failure, after trying each once.
+#[test]
+fn every_address_refused_gives_the_last_error_with_the_count() {
+    let first = support::closed_port();
+    let error = support::with_deadline(Duration::from_secs(20), move || {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async move {
+            // One port on two loopback addresses: on 127.0.0.1 it is
+            // closed, and on 127.0.0.3 nothing is bound at all.
+            let addrs = [first.ip(), std::net::Ipv4Addr::new(127, 0, 0, 3).into()].into();
+            Connecting::start("closed", addrs, first.port(), Family::Any)
+                .unwrap()
+                .await
+                .map(drop)
+                .unwrap_err()
+        })
+    });
+    match error {
+        ConnectError::Connect {
+            addr,
+            source,
+            attempts,
+        } => {
+            assert_eq!(addr.ip(), std::net::Ipv4Addr::new(127, 0, 0, 3));
+            assert_eq!(source.kind(), io::ErrorKind::ConnectionRefused);
+            assert_eq!(attempts, 2);
+        }
+        other => panic!("expected a connect error, got {other:?}"),
+    }
 }

@@ -6,8 +6,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::{Addresses, DnsError, Resolver, TcpStream};
+use crate::runtime::{sleep, Sleep};
 
 /// Which address families a connection may use (`-4` / `-6`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,30 +91,55 @@ impl std::error::Error for ConnectError {
     }
 }
 
+/// RFC 8305's Connection Attempt Delay: how long an attempt may go on
+/// before the next address is tried beside it.
+pub const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
 /// Connecting to one of a host's addresses: the address walk that both
-/// [`connect`] and the fetch engine use. It is a future whose output is the
-/// connected stream.
+/// [`connect`] and the fetch engine use, racing attempts as RFC 8305
+/// (Happy Eyeballs) does. It is a future whose output is the connected
+/// stream and its address.
 ///
-/// The addresses of the wanted [`Family`] are tried in the resolver's
-/// order, one at a time: an attempt that fails (refused, unreachable, or a
-/// socket that could not even be created) is dropped, and the next address
-/// is tried at once. The first attempt to connect wins. When every address
-/// has failed, the error is the last one, with how many were tried.
-///
-/// Attempts live in this one type so that racing them (RFC 8305's Happy
-/// Eyeballs: start the next address while an earlier one is still
-/// connecting) changes this type alone, not its callers.
+/// - The addresses of the wanted [`Family`] are tried with the families
+///   interleaved (IPv6, IPv4, IPv6, ... when the resolver put IPv6 first),
+///   so a broken family costs one attempt, not a turn each for all its
+///   addresses.
+/// - An attempt that has not connected after [`ATTEMPT_DELAY`] is kept, and
+///   the next address is tried beside it: a first address that drops SYNs
+///   (broken IPv6 is common) costs 250 ms, not the whole connect budget.
+/// - An attempt that fails (refused, unreachable, or a socket that could
+///   not even be created) is dropped and the next address is tried at once.
+/// - The first attempt to connect wins; the others are dropped, which
+///   closes their sockets. When every address has failed, the error is
+///   the last one, with how many were tried.
 #[derive(Debug)]
 pub struct Connecting {
     addrs: Addresses,
     port: u16,
     family: Family,
-    /// Index into `addrs` of the next address to consider.
-    next: usize,
+    /// Where the scan for the next address of each family resumes: [IPv4,
+    /// IPv6].
+    cursors: [u32; 2],
+    /// Which family the next attempt should be.
+    prefer_v6: bool,
     /// Addresses tried so far.
     attempts: usize,
-    /// The attempt in progress; taken when it connects.
-    current: Option<Attempt>,
+    /// The attempt started last.
+    newest: Option<Attempt>,
+    /// The race, once there is more than one address to try: boxed, so a
+    /// host with one address (most of them) pays neither its memory nor
+    /// its timer.
+    race: Option<Box<Race>>,
+}
+
+/// What racing attempts needs beyond the newest one.
+#[derive(Debug, Default)]
+struct Race {
+    /// When to start the next address beside the ones in flight; armed
+    /// only while more addresses are left.
+    delay: Option<Sleep>,
+    /// Earlier attempts still connecting, oldest first.
+    older: Vec<Attempt>,
 }
 
 /// One connection attempt.
@@ -132,63 +159,146 @@ impl Connecting {
         port: u16,
         family: Family,
     ) -> Result<Connecting, ConnectError> {
-        let Some(first) = addrs.iter().position(|ip| family.allows(ip)) else {
+        let Some(first) = addrs.iter().find(|ip| family.allows(ip)) else {
             return Err(ConnectError::NoAddress {
                 host: host.to_owned(),
                 family,
             });
         };
-        let addr = SocketAddr::new(addrs[first], port);
         let mut connecting = Connecting {
+            prefer_v6: first.is_ipv6(),
             addrs,
             port,
             family,
-            next: first + 1,
-            attempts: 1,
-            current: None,
+            cursors: [0, 0],
+            attempts: 0,
+            newest: None,
+            race: None,
         };
-        match TcpStream::start_connect(addr) {
-            Ok(stream) => connecting.current = Some(Attempt { addr, stream }),
-            Err(e) => connecting.start_next((addr, e))?,
-        }
+        connecting.start_next(None)?;
         Ok(connecting)
     }
 
-    /// The address being tried now.
+    /// The address of the attempt that has been connecting longest.
     pub fn addr(&self) -> Option<SocketAddr> {
-        self.current.as_ref().map(|attempt| attempt.addr)
+        let older = self.race.as_ref().and_then(|race| race.older.first());
+        older.or(self.newest.as_ref()).map(|attempt| attempt.addr)
     }
 
-    /// After the attempt on `failed` failed: starts the next address of the
-    /// family, or gives the last failure when none is left. A socket that
-    /// cannot even be created counts as a failed attempt.
-    fn start_next(&mut self, failed: (SocketAddr, io::Error)) -> Result<(), ConnectError> {
-        let mut last = failed;
-        log::debug!("connect {}: {}", last.0, last.1);
-        while let Some(&ip) = self.addrs.get(self.next) {
-            self.next += 1;
-            if !self.family.allows(&ip) {
-                continue;
-            }
-            let addr = SocketAddr::new(ip, self.port);
+    /// The next address to try: of the preferred family if one is left,
+    /// else of the other; the preference then alternates.
+    fn next_addr(&mut self) -> Option<SocketAddr> {
+        let v6 = self.prefer_v6;
+        let ip = self.take(v6).or_else(|| self.take(!v6))?;
+        self.prefer_v6 = !ip.is_ipv6();
+        Some(SocketAddr::new(ip, self.port))
+    }
+
+    /// The next address of one family, in the resolver's order.
+    fn take(&mut self, v6: bool) -> Option<IpAddr> {
+        let from = self.cursors[usize::from(v6)] as usize;
+        let (offset, &ip) = self
+            .addrs
+            .get(from..)?
+            .iter()
+            .enumerate()
+            .find(|(_, ip)| ip.is_ipv6() == v6 && self.family.allows(ip))?;
+        self.cursors[usize::from(v6)] = u32::try_from(from + offset + 1).unwrap_or(u32::MAX);
+        Some(ip)
+    }
+
+    fn in_flight(&self) -> bool {
+        self.newest.is_some()
+    }
+
+    /// Starts the next address, after `failed` (the attempt that just
+    /// failed, if one did). A socket that cannot even be created is a
+    /// failed attempt too, and the one after it is tried. Fails with the
+    /// last error when no address is left and no attempt is in flight.
+    fn start_next(
+        &mut self,
+        mut failed: Option<(SocketAddr, io::Error)>,
+    ) -> Result<(), ConnectError> {
+        while let Some(addr) = self.next_addr() {
             self.attempts += 1;
             match TcpStream::start_connect(addr) {
                 Ok(stream) => {
-                    self.current = Some(Attempt { addr, stream });
+                    let previous = self.newest.replace(Attempt { addr, stream });
+                    let more = self.has_more();
+                    if previous.is_some() || more {
+                        let race = self.race.get_or_insert_with(Box::default);
+                        race.older.extend(previous);
+                        race.delay = more.then(|| sleep(ATTEMPT_DELAY));
+                    }
                     return Ok(());
                 }
                 Err(e) => {
                     log::debug!("connect {addr}: {e}");
-                    last = (addr, e);
+                    failed = Some((addr, e));
                 }
             }
         }
-        let (addr, source) = last;
-        Err(ConnectError::Connect {
-            addr,
-            source,
-            attempts: self.attempts,
+        if let Some(race) = &mut self.race {
+            race.delay = None;
+        }
+        match failed {
+            Some((addr, source)) if !self.in_flight() => Err(ConnectError::Connect {
+                addr,
+                source,
+                attempts: self.attempts,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether an address is left to try.
+    fn has_more(&self) -> bool {
+        let family = self.family;
+        [false, true].into_iter().any(|v6| {
+            let from = self.cursors[usize::from(v6)] as usize;
+            self.addrs.get(from..).is_some_and(|rest| {
+                rest.iter()
+                    .any(|ip| ip.is_ipv6() == v6 && family.allows(ip))
+            })
         })
+    }
+
+    /// Polls every attempt in flight: the first to connect, or the first
+    /// failure (removed from those in flight), or `None` while all wait.
+    fn poll_attempts(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Option<Result<Attempt, (SocketAddr, io::Error)>> {
+        if let Some(race) = &mut self.race {
+            let mut index = 0;
+            while index < race.older.len() {
+                match race.older[index].stream.poll_connected(cx) {
+                    Poll::Pending => index += 1,
+                    Poll::Ready(result) => {
+                        return Some(settle(race.older.remove(index), result));
+                    }
+                }
+            }
+        }
+        let newest = self.newest.as_ref()?;
+        match newest.stream.poll_connected(cx) {
+            Poll::Pending => None,
+            Poll::Ready(result) => {
+                // The newest is gone: the most recent of the older ones
+                // (if any) takes its place.
+                let older = self.race.as_mut().and_then(|race| race.older.pop());
+                let attempt = std::mem::replace(&mut self.newest, older)?;
+                Some(settle(attempt, result))
+            }
+        }
+    }
+}
+
+/// A finished attempt: connected, or its address and error.
+fn settle(attempt: Attempt, result: io::Result<()>) -> Result<Attempt, (SocketAddr, io::Error)> {
+    match result {
+        Ok(()) => Ok(attempt),
+        Err(e) => Err((attempt.addr, e)),
     }
 }
 
@@ -197,38 +307,44 @@ impl Future for Connecting {
 
     /// Ready with the first stream that connects and its address, or with
     /// the last error once every address has failed.
-    ///
-    /// # Panics
-    /// If polled again after it was ready.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
-            let attempt = self
-                .current
-                .take()
-                .expect("Connecting polled after completion");
-            match attempt.stream.poll_connected(cx) {
-                Poll::Pending => {
-                    self.current = Some(attempt);
-                    return Poll::Pending;
+            match self.poll_attempts(cx) {
+                Some(Ok(Attempt { addr, stream })) => {
+                    // The attempts still connecting are dropped with `self`.
+                    return Poll::Ready(Ok((stream, addr)));
                 }
-                Poll::Ready(Ok(())) => return Poll::Ready(Ok((attempt.stream, attempt.addr))),
-                Poll::Ready(Err(e)) => {
-                    let addr = attempt.addr;
-                    // Dropping the attempt closes its socket.
-                    drop(attempt);
-                    if let Err(last) = self.start_next((addr, e)) {
+                Some(Err((addr, e))) => {
+                    log::debug!("connect {addr}: {e}");
+                    if let Err(last) = self.start_next(Some((addr, e))) {
                         return Poll::Ready(Err(last));
                     }
+                    continue;
                 }
+                None => {}
+            }
+            // Every attempt is still connecting: once the delay is over,
+            // the next address joins them.
+            let delay = self.race.as_mut().and_then(|race| race.delay.as_mut());
+            let delay_over = match delay {
+                Some(delay) => Pin::new(delay).poll(cx).is_ready(),
+                None => return Poll::Pending,
+            };
+            if !delay_over {
+                return Poll::Pending;
+            }
+            log::debug!("no connection after {ATTEMPT_DELAY:?}: trying the next address too");
+            if let Err(last) = self.start_next(None) {
+                return Poll::Ready(Err(last));
             }
         }
     }
 }
 
 /// Resolves `host` (no lookup for an IP literal) and connects to `port` on
-/// each of its addresses in turn until one answers, as `asyncio.open_connection`
-/// does without happy eyeballs. Wrap it in [`crate::runtime::timeout`] to
-/// bound the whole attempt.
+/// one of its addresses, racing them as [`Connecting`] does (asyncio's
+/// `open_connection` with `happy_eyeballs_delay=0.25`). Wrap it in
+/// [`crate::runtime::timeout`] to bound the whole attempt.
 pub async fn connect(
     resolver: &Resolver,
     host: &str,
@@ -238,4 +354,39 @@ pub async fn connect(
     let addrs = resolver.lookup(host).await.map_err(ConnectError::Dns)?;
     let (stream, _) = Connecting::start(host, addrs, port, family)?.await?;
     Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(addrs: &[&str], family: Family) -> Vec<String> {
+        let addrs: Addresses = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        let mut connecting = Connecting {
+            prefer_v6: addrs[0].is_ipv6(),
+            addrs,
+            port: 80,
+            family,
+            cursors: [0, 0],
+            attempts: 0,
+            newest: None,
+            race: None,
+        };
+        std::iter::from_fn(|| connecting.next_addr())
+            .map(|addr| addr.ip().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn families_alternate_starting_with_the_resolvers_first() {
+        let addrs = ["::1", "::2", "::3", "10.0.0.1", "10.0.0.2"];
+        assert_eq!(
+            order(&addrs, Family::Any),
+            ["::1", "10.0.0.1", "::2", "10.0.0.2", "::3"]
+        );
+        let addrs = ["10.0.0.1", "::1", "10.0.0.2"];
+        assert_eq!(order(&addrs, Family::Any), ["10.0.0.1", "::1", "10.0.0.2"]);
+        assert_eq!(order(&addrs, Family::V4), ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(order(&addrs, Family::V6), ["::1"]);
+    }
 }

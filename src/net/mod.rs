@@ -9,9 +9,9 @@
 //!   threads, as asyncio's `loop.getaddrinfo` does with `run_in_executor`,
 //!   so the loop thread never blocks on DNS.
 //! - [`Connecting`] and [`connect`]: a host's addresses (or its name) and a
-//!   port to a connected stream, trying each address in turn: the
-//!   connecting half of `asyncio.open_connection`, shared with the fetch
-//!   engine.
+//!   port to a connected stream, racing the addresses as RFC 8305's Happy
+//!   Eyeballs does: the connecting half of `asyncio.open_connection` (with
+//!   `happy_eyeballs_delay=0.25`), shared with the fetch engine.
 //!
 //! Nothing here knows about HTTP.
 

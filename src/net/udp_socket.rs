@@ -194,11 +194,7 @@ impl UdpSocket {
     }
 
     /// Adds a finished transfer's bytes to one of the loop's counters.
-    fn count(
-        &self,
-        result: &Poll<io::Result<usize>>,
-        counter: impl Fn(&Counters) -> &Counter,
-    ) {
+    fn count(&self, result: &Poll<io::Result<usize>>, counter: impl Fn(&Counters) -> &Counter) {
         if let Poll::Ready(Ok(n)) = result {
             counter(&self.source.core().counters).add(*n as u64);
         }

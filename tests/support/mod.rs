@@ -132,6 +132,23 @@ pub fn closed_port() -> SocketAddr {
     addr
 }
 
+/// An address on `ip` and `port` that drops every SYN: a listener with a
+/// backlog of zero whose one-place accept queue is already taken, so the
+/// kernel silently drops further connection attempts, as a black-holed
+/// route does (a broken IPv6 path, a firewall). Kept for the rest of the
+/// test process.
+pub fn black_hole(ip: Ipv4Addr, port: u16) -> SocketAddr {
+    let addr = SocketAddr::from((ip, port));
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("socket");
+    socket.bind(&addr.into()).expect("bind the black hole");
+    socket.listen(0).expect("listen");
+    // The one connection the queue holds; the next SYN is dropped.
+    let filler = TcpStream::connect(addr).expect("fill the accept queue");
+    std::mem::forget((socket, filler));
+    addr
+}
+
 /// A loopback port that is free at the moment, for a server in another
 /// process to listen on. Unlike [`closed_port`] it does not stay reserved.
 pub fn free_port() -> u16 {
