@@ -286,6 +286,43 @@ fn request_options_reach_the_server() {
     });
 }
 
+/// `-H` replaces a built-in field of the same name (in its place, any
+/// case) and an empty value removes it, as curl does: one Host, never two.
+#[test]
+fn a_header_option_replaces_or_removes_a_built_in_field() {
+    with_deadline(LIMIT, || {
+        let (addr, requests) = recording_server(NORMAL);
+        let run = cli(FAST.iter().copied().chain([
+            "-q",
+            "--http1.1",
+            "-H",
+            "host: virtual.example",
+            "-H",
+            "User-Agent:",
+            "-H",
+            "Connection: keep-alive",
+            "-H",
+            "X-Last: 1",
+            &addr.to_string(),
+        ]));
+        assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+        let request = String::from_utf8(requests.recv().unwrap()).unwrap();
+        let lines: Vec<&str> = request.split("\r\n").collect();
+        assert_eq!(
+            lines,
+            [
+                "GET / HTTP/1.1",
+                "host: virtual.example",
+                "Connection: keep-alive",
+                "X-Last: 1",
+                "",
+                ""
+            ],
+            "{request}"
+        );
+    });
+}
+
 #[test]
 fn empty_user_agent_sends_none() {
     with_deadline(LIMIT, || {

@@ -136,3 +136,31 @@ fn crlf_or_spaces_in_the_host_or_path_are_refused() {
         "invalid request path \"/a b\": use visible ASCII only (percent-encode the rest)"
     );
 }
+
+#[test]
+fn a_caller_field_named_like_a_built_in_one_takes_its_place() {
+    let request = Request {
+        version: Version::Http11,
+        headers: vec![
+            ("X-First".to_string(), "1".to_string()),
+            ("HOST".to_string(), "other.example".to_string()),
+            ("connection".to_string(), String::new()),
+            ("Host".to_string(), "second".to_string()),
+        ],
+        ..Request::new(Method::Get, "h")
+    };
+    let expected = format!(
+        "GET / HTTP/1.1\r\n\
+         HOST: other.example\r\n\
+         User-Agent: {USER_AGENT}\r\n\
+         X-First: 1\r\n\
+         Host: second\r\n\
+         \r\n"
+    );
+    assert_eq!(
+        String::from_utf8(request.to_bytes().unwrap()).unwrap(),
+        expected,
+        "the first Host replaces the built-in one in place, a second one \
+         follows as asked, and an empty Connection removes the built-in one"
+    );
+}

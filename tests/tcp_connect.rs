@@ -232,7 +232,10 @@ fn a_black_holed_first_address_costs_the_attempt_delay_not_the_budget() {
                 .expect("the black hole's connect starts");
             let started = connecting.addr();
             let connected = timeout(Duration::from_secs(5), connecting).await;
-            (connected.map(|result| result.map(|(_, addr)| addr).unwrap()), started)
+            (
+                connected.map(|result| result.map(|(_, addr)| addr).unwrap()),
+                started,
+            )
         })
     });
     assert_eq!(started, Some(hole), "the first address is tried first");

@@ -73,6 +73,10 @@ pub(crate) struct RequestArgs {
     pub(crate) head: bool,
 
     /// Extra request header, `Name: value` (repeatable).
+    ///
+    /// As in curl, a header named like one sent by default (Host,
+    /// User-Agent, Connection) is sent instead of it, and `Name:` with no
+    /// value sends no header of that name.
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub(crate) headers: Vec<(String, String)>,
 

@@ -36,7 +36,11 @@ pub struct Request {
     /// The `User-Agent` header value, [`USER_AGENT`] by default; empty to
     /// send none.
     pub user_agent: String,
-    /// More header fields, sent in order after the built-in ones.
+    /// More header fields, sent in order after the built-in ones, as curl's
+    /// `-H` does: the first field named like a built-in one (`Host`,
+    /// `User-Agent`, `Connection`, in any case) is sent in the built-in
+    /// one's place instead, and a field with an empty value is not sent at
+    /// all, so it removes the built-in field of its name.
     pub headers: Vec<(String, String)>,
     /// `HTTP/1.0` by default, as in the seed.
     pub version: Version,
@@ -104,14 +108,39 @@ impl Request {
             return Err(RequestError::InvalidHost(self.host.clone()));
         }
 
-        let mut fields = vec![("Host", self.host.as_str())];
+        // The built-in fields, in order. The caller's first field of the
+        // same name stands in its place instead (none, if its value is
+        // empty); the caller's other fields follow, in order.
+        let mut builtins = vec![("Host", self.host.as_str())];
         if !self.user_agent.is_empty() {
-            fields.push(("User-Agent", &self.user_agent));
+            builtins.push(("User-Agent", &self.user_agent));
         }
         if self.version == Version::Http11 {
-            fields.push(("Connection", "close"));
+            builtins.push(("Connection", "close"));
         }
-        fields.extend(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let mut replaced = Vec::new();
+        let mut fields = Vec::with_capacity(builtins.len() + self.headers.len());
+        for (name, value) in builtins {
+            let own = self
+                .headers
+                .iter()
+                .position(|(n, _)| n.eq_ignore_ascii_case(name));
+            match own {
+                None => fields.push((name, value)),
+                Some(index) => {
+                    replaced.push(index);
+                    let (name, value) = &self.headers[index];
+                    fields.push((name.as_str(), value.as_str()));
+                }
+            }
+        }
+        for (index, (name, value)) in self.headers.iter().enumerate() {
+            if !replaced.contains(&index) {
+                fields.push((name.as_str(), value.as_str()));
+            }
+        }
+        // An empty value only removes.
+        fields.retain(|(_, value)| !value.is_empty());
 
         let mut out = format!("{} {} {}\r\n", self.method, self.path, self.version);
         for (name, value) in fields {

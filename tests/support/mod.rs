@@ -139,8 +139,8 @@ pub fn closed_port() -> SocketAddr {
 /// test process.
 pub fn black_hole(ip: Ipv4Addr, port: u16) -> SocketAddr {
     let addr = SocketAddr::from((ip, port));
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("socket");
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     socket.bind(&addr.into()).expect("bind the black hole");
     socket.listen(0).expect("listen");
     // The one connection the queue holds; the next SYN is dropped.
