@@ -55,6 +55,31 @@ fn input_file_skips_blank_lines_and_comments() {
     });
 }
 
+/// A `#` after a blank starts a comment, also after a target; a `#` inside
+/// a target (a URL's fragment) does not.
+#[test]
+fn a_comment_after_a_target_is_cut_off() {
+    with_deadline(LIMIT, || {
+        let addr = http_server(NORMAL);
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("hosts.txt");
+        std::fs::write(
+            &list,
+            format!("{addr} # the test server\nhttp://{addr}/a#top\t# and its page\n"),
+        )
+        .unwrap();
+        let run = cli(FAST
+            .iter()
+            .copied()
+            .chain(["--json", "-i", list.to_str().unwrap()]));
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!(
+            targets_of(&run),
+            [addr.to_string(), format!("http://{addr}/a#top")]
+        );
+    });
+}
+
 #[test]
 fn input_dash_reads_stdin() {
     with_deadline(LIMIT, || {

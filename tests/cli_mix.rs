@@ -115,6 +115,7 @@ fn usage_errors_exit_two_with_a_message() {
         let cases: &[(&[&str], &str)] = &[
             (&[], "no targets"),
             (&["--timeout", "0", "h"], "must be above zero"),
+            (&["--timeout", "999999999999s", "h"], "too long"),
             (&["--read-timeout", "5 parsecs", "h"], "unit"),
             (&["-c", "0", "h"], "--concurrency"),
             (&["-i", missing, "h"], "missing.txt"),

@@ -323,6 +323,47 @@ fn a_header_option_replaces_or_removes_a_built_in_field() {
     });
 }
 
+/// A URL's fragment names a part of the page for a browser: it is never
+/// sent to the server.
+#[test]
+fn a_fragment_is_not_sent() {
+    with_deadline(LIMIT, || {
+        let (addr, requests) = recording_server(NORMAL);
+        let target = format!("http://{addr}/a/b?q=1#section");
+        let run = cli(FAST.iter().copied().chain(["-q", target.as_str()]));
+        assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+        let request = String::from_utf8(requests.recv().unwrap()).unwrap();
+        assert!(
+            request.starts_with("GET /a/b?q=1 HTTP/1.0\r\n"),
+            "{request}"
+        );
+    });
+}
+
+/// An address literal of a family the run excludes is the target's fault:
+/// `bad-target`, not a DNS error.
+#[test]
+fn an_address_of_an_excluded_family_is_a_bad_target() {
+    with_deadline(LIMIT, || {
+        let run = cli(FAST
+            .iter()
+            .copied()
+            .chain(["-q", "--json", "-4", "[::1]:8080"]));
+        let outcome = &run.json()[0];
+        assert_eq!(outcome["error"]["kind"], "bad-target", "{outcome}");
+        let message = outcome["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("IPv6") && message.contains("IPv4"),
+            "{message}"
+        );
+        let run = cli(FAST
+            .iter()
+            .copied()
+            .chain(["-q", "--json", "-6", "127.0.0.1"]));
+        assert_eq!(run.json()[0]["error"]["kind"], "bad-target");
+    });
+}
+
 #[test]
 fn empty_user_agent_sends_none() {
     with_deadline(LIMIT, || {

@@ -210,8 +210,11 @@ Examples:
   fetch-headers -i hosts.txt --timeline run.svg    # a waterfall for a browser
 
 Targets:
-  host, host:port, 1.2.3.4, [::1]:8080, http://host[:port][/path].
-  Internationalised names (中文.com) are sent to DNS and in Host as punycode.
+  host, host:port, 1.2.3.4, ::1, [::1]:8080, http://host[:port][/path].
+  An IPv6 address with a port goes in brackets: ::1:8080 is the address
+  ::1:8080 on port 80. A URL's #fragment is not sent. Internationalised
+  names (中文.com) are sent to DNS and in Host as punycode. In -i files,
+  blank lines and # comments (also after a target) are skipped.
 
 Output:
   One line per head line, `TARGET header > LINE`, or one line per failure,
@@ -237,6 +240,9 @@ Logging:
     text
 }
 
+/// The longest duration accepted, in seconds (below what `Instant` can add).
+const MAX_DURATION_SECS: f64 = 1e9;
+
 /// `500ms`, `2s`, `1.5s`, `1m`, or plain seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -257,8 +263,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
             ))
         }
     };
-    if !(seconds > 0.0 && seconds < 1e9) {
+    // The number holds only digits and dots, so it is never NaN.
+    if seconds <= 0.0 {
         return Err(format!("'{text}' must be above zero"));
+    }
+    if seconds >= MAX_DURATION_SECS {
+        return Err(format!(
+            "'{text}' is too long (the most is {MAX_DURATION_SECS:.0}s, about 31 years)"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

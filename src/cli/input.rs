@@ -149,15 +149,28 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize>
 }
 
 /// The target on a line, if any: decoded, trimmed (with a UTF-8 BOM);
-/// blank and `#` lines skipped.
+/// blank and `#` lines skipped, and a `#` comment after the target cut off.
 fn target_of(line: &[u8], encoding: &Encoding) -> Option<String> {
     // Decoding never fails with backslashreplace.
     let text = encoding
         .decode(line, Errors::BackslashReplace)
         .unwrap_or_default();
-    let text = text.trim_start_matches('\u{feff}').trim();
-    if text.is_empty() || text.starts_with('#') {
+    let text = without_comment(text.trim_start_matches('\u{feff}')).trim();
+    if text.is_empty() {
         return None;
     }
     Some(text.to_owned())
+}
+
+/// `line` up to a `#` that starts it or follows a blank: a comment. A `#`
+/// inside a target (a URL's fragment) is kept.
+fn without_comment(line: &str) -> &str {
+    let mut previous = ' ';
+    for (i, c) in line.char_indices() {
+        if c == '#' && previous.is_whitespace() {
+            return &line[..i];
+        }
+        previous = c;
+    }
+    line
 }

@@ -33,7 +33,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::outcome::{Expired, FetchError, Outcome, Timings};
-use super::target::{parse_target, Target};
+use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
 use crate::net::{ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
@@ -141,7 +141,17 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// target, gives its outcome at once.
     pub(crate) fn start(run: &'a RunContext, input: String, sink: &'a S) -> Start<'a, S> {
         let start = Instant::now();
-        let target = match parse_target(&input) {
+        let family = run.config.family;
+        let target = parse_target(&input).and_then(|target| match target.ip() {
+            // An address literal of the other family could never connect:
+            // that is the target's fault, not the name system's.
+            Some(ip) if !family.allows(&ip) => Err(TargetError::Bad(format!(
+                "'{input}': an IPv{} address, but only {family} addresses are allowed",
+                if ip.is_ipv6() { 6 } else { 4 },
+            ))),
+            _ => Ok(target),
+        });
+        let target = match target {
             Ok(target) => target,
             Err(e) => {
                 let mut timings = Timings::new(start);

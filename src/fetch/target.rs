@@ -1,7 +1,7 @@
 //! Targets: what the user typed, checked and split into host, port and path.
 
 use std::fmt;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// A target ready to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,11 @@ impl Target {
         }
     }
 
+    /// The host as an IP address, when it is an address literal.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+
     /// `http://host[:port]/path`, for reports.
     pub fn url(&self) -> String {
         format!("http://{}{}", self.host_header(), self.path)
@@ -57,8 +62,9 @@ impl fmt::Display for TargetError {
 
 impl std::error::Error for TargetError {}
 
-/// Parses `host`, `host:port`, `1.2.3.4`, `[::1]:8080` or
-/// `http://host[:port][/path]`.
+/// Parses `host`, `host:port`, `1.2.3.4`, `::1`, `[::1]:8080` or
+/// `http://host[:port][/path][#fragment]`. An IPv6 address with a port
+/// must be in brackets; the fragment is dropped, as browsers do.
 pub fn parse_target(input: &str) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError::Bad(format!("'{input}': {why}"));
     let text = input.trim();
@@ -76,6 +82,9 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
             )))
         }
     };
+    // A fragment (`#...`) names a part of the page for the browser; it is
+    // never sent to the server.
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -126,10 +135,18 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str
             },
         };
     }
-    if authority.parse::<Ipv6Addr>().is_ok() {
-        return Ok((authority, None)); // a bare IPv6 literal such as ::1
+    // Two colons or more without brackets can only be a whole IPv6
+    // address, on the default port: `::1:8080` is the address ::1:8080, and
+    // a port needs brackets, as in `[::1]:8080`.
+    if authority.matches(':').count() > 1 {
+        return match authority.parse::<Ipv6Addr>() {
+            Ok(_) => Ok((authority, None)),
+            Err(_) => {
+                Err("more than one ':' (an IPv6 address with a port goes in [ ], as [::1]:8080)")
+            }
+        };
     }
-    match authority.rsplit_once(':') {
+    match authority.split_once(':') {
         Some((host, port)) => Ok((host, Some(port))),
         None => Ok((authority, None)),
     }
@@ -189,6 +206,10 @@ mod tests {
             ("HTTP://h?x", "h", 80, "/?x"),
             ("中文.com", "xn--fiq228c.com", 80, "/"),
             ("例子.测试", "xn--fsqu00a.xn--0zwm56d", 80, "/"),
+            ("http://h/a#frag", "h", 80, "/a"),
+            ("http://h:81#top", "h", 81, "/"),
+            ("h/p?q#x", "h", 80, "/p?q"),
+            ("::1:8080", "::1:8080", 80, "/"),
         ] {
             assert_eq!(ok(input), (host.into(), port, path.into()), "{input}");
         }
@@ -213,6 +234,8 @@ mod tests {
             "http://h:80:80/",
             "a:b:c",
             "h:+80",
+            "::1:18556",
+            "fe80::1:99999",
         ] {
             assert!(
                 matches!(parse_target(input), Err(TargetError::Bad(_))),

@@ -23,6 +23,17 @@ pub enum Family {
     V6,
 }
 
+impl fmt::Display for Family {
+    /// `IPv4`, `IPv6`, or `IPv4 or IPv6`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::Any => "IPv4 or IPv6",
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        })
+    }
+}
+
 impl Family {
     /// Whether `ip` is of this family.
     pub fn allows(self, ip: &IpAddr) -> bool {
