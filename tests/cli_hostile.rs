@@ -38,7 +38,7 @@ fn each_peer_gets_its_expected_outcome() {
                     assert_eq!(o["status"], status, "{}: {o}", peer.name);
                     let headers = o["headers"].as_array().expect("headers");
                     assert_eq!(headers.last().unwrap()[0], last, "{}: {o}", peer.name);
-                    assert!(o.get("error").is_none(), "{}: {o}", peer.name);
+                    assert!(o["error"].is_null(), "{}: {o}", peer.name);
                     assert_eq!(run.code, Some(0), "{}", peer.name);
                 }
                 Expect::Error(kind) => {

@@ -155,8 +155,8 @@ fn json_keeps_header_order_case_and_duplicates() {
                 ["Content-Length", "5"]
             ])
         );
-        assert!(o.get("error").is_none());
-        assert!(o.get("interim").is_none(), "no 1xx head here");
+        assert!(o["error"].is_null());
+        assert_eq!(o["interim"], serde_json::json!([]), "no 1xx head here");
         let t = &o["timings"];
         for phase in ["dns_ms", "connect_ms", "first_byte_ms", "total_ms"] {
             let ms = t[phase].as_f64().unwrap_or_else(|| panic!("{phase}: {t}"));
@@ -185,7 +185,7 @@ fn json_error_is_an_object_with_kind_and_message() {
         let message = o["error"]["message"].as_str().unwrap();
         assert!(message.contains(&refused), "{message}");
         assert_eq!(o["address"], refused.as_str());
-        assert!(o.get("status").is_none() && o.get("headers").is_none());
+        assert!(o["status"].is_null() && o["headers"].is_null());
         assert!(o["timings"]["total_ms"].is_number());
         assert!(o["timings"]["first_byte_ms"].is_null());
 
@@ -361,6 +361,56 @@ fn an_address_of_an_excluded_family_is_a_bad_target() {
             .copied()
             .chain(["-q", "--json", "-6", "127.0.0.1"]));
         assert_eq!(run.json()[0]["error"]["kind"], "bad-target");
+    });
+}
+
+/// Every JSON object has the same keys in the same order, a success and a
+/// failure alike, with null for what an outcome does not have, so a
+/// reader never has to ask whether a key exists.
+#[test]
+fn every_json_object_has_the_same_keys() {
+    with_deadline(LIMIT, || {
+        let ok = http_server(NORMAL).to_string();
+        let refused = support::closed_port().to_string();
+        let run = cli(FAST.iter().copied().chain(["-q", "--json", &ok, &refused]));
+        let objects = run.json();
+        assert_eq!(objects.len(), 2);
+        let expected = [
+            "target", "url", "address", "status", "version", "reason", "headers", "interim",
+            "error", "timings",
+        ];
+        for object in &objects {
+            let mut keys: Vec<&str> = object
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            let mut sorted = expected;
+            sorted.sort_unstable();
+            assert_eq!(keys, sorted, "{object}");
+        }
+        // And in that order on every line (serde_json sorts keys, so read
+        // the order off the text).
+        for line in run.text().lines() {
+            let at: Vec<usize> = expected
+                .iter()
+                .map(|key| line.find(&format!("\"{key}\":")).unwrap())
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+        }
+        let success = objects.iter().find(|o| o["target"] == ok.as_str()).unwrap();
+        assert_eq!(success["interim"], serde_json::json!([]), "no 1xx head: []");
+        assert!(success["error"].is_null());
+        let failure = objects
+            .iter()
+            .find(|o| o["target"] == refused.as_str())
+            .unwrap();
+        for key in ["status", "version", "reason", "headers", "interim"] {
+            assert!(failure[key].is_null(), "{key}: {failure}");
+        }
+        assert_eq!(failure["error"]["kind"], "refused");
     });
 }
 

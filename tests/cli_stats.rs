@@ -90,3 +90,24 @@ fn stats_as_a_table_name_every_counter_and_phase() {
     }
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// A phase no target reached has no percentiles and no maximum: null, not
+/// a made-up zero.
+#[test]
+fn a_phase_with_no_samples_has_null_statistics() {
+    let closed = support::closed_port();
+    let output = run(vec![
+        "--json".into(),
+        "--stats".into(),
+        "-q".into(),
+        closed.to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stats: serde_json::Value =
+        serde_json::from_str(stderr.trim()).expect("one JSON object on stderr");
+    let first_byte = &stats["latency_ms"]["first_byte"];
+    assert_eq!(first_byte["count"], 0, "{first_byte}");
+    for key in ["p50", "p90", "p99", "max"] {
+        assert!(first_byte[key].is_null(), "{key}: {first_byte}");
+    }
+}

@@ -161,13 +161,15 @@ fn string_literal(out: &mut String, text: &str) {
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
 ///
-/// Keys: `target`, `url`, `address`, then for a success `status`,
-/// `version`, `reason`, `headers` (ordered `[name, value]` pairs, case and
-/// duplicates kept) and `interim` (earlier `1xx` heads, if any), or for a
-/// failure `error: {kind, message}`; always `timings` in milliseconds.
-/// `headers` holds every header line as sent (see `fields_as_sent`). Header
-/// bytes that are not UTF-8 are given escaped as `\xNN` (see
-/// [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
+/// Every object has the same keys, in this order, with `null` for what the
+/// outcome does not have: `target`, `url`, `address`; the final head's
+/// `status`, `version`, `reason` and `headers` (ordered `[name, value]`
+/// pairs, case and duplicates kept); `interim`, the earlier `1xx` heads
+/// (`[]` for none; `null` for a failure); `error: {kind, message}` (`null`
+/// for a success); and `timings` in milliseconds, each phase on its own
+/// (see `Timings`). `headers` holds every header line as sent (see
+/// `fields_as_sent`). Header bytes that are not UTF-8 are given escaped as
+/// `\xNN` (see [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
 pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     let mut json = JsonWriter::new(out);
     json.begin_object();
@@ -178,23 +180,37 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
         Some(addr) => json.string(&addr.to_string()),
         None => json.null(),
     };
-    match &outcome.result {
-        Ok(heads) => {
-            if let Some((last, interim)) = heads.split_last() {
-                head_fields(&mut json, last);
-                if !interim.is_empty() {
-                    json.key("interim").begin_array();
-                    for head in interim {
-                        json.begin_object();
-                        head_fields(&mut json, head);
-                        json.end_object();
-                    }
-                    json.end_array();
-                }
+    let heads = outcome.result.as_ref().ok();
+    match heads.and_then(|heads| heads.last()) {
+        Some(head) => head_fields(&mut json, head),
+        None => {
+            for key in ["status", "version", "reason", "headers"] {
+                json.key(key).null();
             }
         }
+    }
+    json.key("interim");
+    match heads {
+        Some(heads) => {
+            json.begin_array();
+            for head in &heads[..heads.len().saturating_sub(1)] {
+                json.begin_object();
+                head_fields(&mut json, head);
+                json.end_object();
+            }
+            json.end_array();
+        }
+        None => {
+            json.null();
+        }
+    }
+    json.key("error");
+    match &outcome.result {
+        Ok(_) => {
+            json.null();
+        }
         Err(e) => {
-            json.key("error").begin_object();
+            json.begin_object();
             json.key("kind").string(e.kind().as_str());
             json.key("message").string(&e.to_string());
             json.end_object();

@@ -43,7 +43,12 @@ pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
                 None => out.push_str("         -"),
             }
         }
-        let _ = writeln!(out, " {:>9.2}", ms(histogram.max()));
+        match histogram.count() {
+            0 => out.push_str("         -\n"),
+            _ => {
+                let _ = writeln!(out, " {:>9.2}", ms(histogram.max()));
+            }
+        }
     }
     out
 }
@@ -67,7 +72,9 @@ pub(crate) fn json(stats: &Stats, summary: &Summary) -> String {
         for (name, q) in QUANTILES {
             json.key(name).millis(histogram.quantile(q));
         }
-        json.key("max").millis(Some(histogram.max()));
+        // Like the percentiles, no maximum without a sample.
+        let max = (histogram.count() > 0).then(|| histogram.max());
+        json.key("max").millis(max);
         json.end_object();
     }
     json.end_object();
