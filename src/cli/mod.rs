@@ -58,10 +58,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         format,
         report,
     } = Settings::new(args)?;
-    fit_concurrency_to_fd_limit(&mut config);
+    let fd_limit = fd_limit::raise_fd_limit();
+    let runtime = Runtime::new().map_err(CliError::setup("create the event loop"))?;
     let targets = CliTargets::new(targets, inputs, encoding)
         .map_err(CliError::setup("start the input thread"))?;
-    let runtime = Runtime::new().map_err(CliError::setup("create the event loop"))?;
+    // Everything the run keeps open is open now: what is left is for sockets.
+    fit_concurrency_to_fd_limit(&mut config, fd_limit);
 
     let (tx, rx) = channel::channel(OUTPUT_QUEUE);
     let writer = writer::spawn(rx, output, report.progress);
@@ -110,16 +112,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// Lowers the concurrency, with a note, to what the open-file limit holds.
-fn fit_concurrency_to_fd_limit(config: &mut Config) {
-    let budget = fd_limit::raise_fd_limit();
-    if config.concurrency > budget.max_concurrency() {
+fn fit_concurrency_to_fd_limit(config: &mut Config, soft_limit: u64) {
+    let most = fd_limit::max_concurrency(soft_limit);
+    if config.concurrency > most {
         eprintln!(
-            "fetch-headers: the open-file limit is {} (hard limit reached), so concurrency is lowered from {} to {}",
-            budget.soft,
-            config.concurrency,
-            budget.max_concurrency()
+            "fetch-headers: the open-file limit is {soft_limit} (hard limit reached), so concurrency is lowered from {} to {most}",
+            config.concurrency
         );
-        config.concurrency = budget.max_concurrency();
+        config.concurrency = most;
     }
 }
 

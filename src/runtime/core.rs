@@ -81,7 +81,7 @@ impl Core {
     /// A loop: an epoll instance and an eventfd for cross-thread wakes.
     pub(crate) fn new() -> io::Result<Core> {
         let reactor = Reactor::new(EVENTS_PER_POLL)?;
-        let waker = mio::Waker::new(reactor.registry(), WAKE_TOKEN)?;
+        let waker = reactor.waker(WAKE_TOKEN)?;
         Ok(Core {
             executor: Executor::new(),
             reactor,

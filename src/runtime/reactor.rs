@@ -87,9 +87,12 @@ impl fmt::Debug for ScheduledIo {
 
 /// The OS poller and the registered sockets.
 pub(crate) struct Reactor {
+    /// Borrowed mutably only inside `epoll_wait` ([`Reactor::poll`]); a
+    /// registration borrows it shared through its registry, which never
+    /// overlaps, since no task runs during a poll. (A cloned registry would
+    /// cost a second descriptor, a `dup` of the epoll fd.)
     poll: RefCell<mio::Poll>,
     events: RefCell<Events>,
-    registry: mio::Registry,
     sources: RefCell<Slab<ScheduledIo>>,
 }
 
@@ -117,18 +120,16 @@ impl Reactor {
     /// `epoll_wait` returns.
     pub(crate) fn new(events_capacity: usize) -> io::Result<Reactor> {
         let poll = mio::Poll::new()?;
-        let registry = poll.registry().try_clone()?;
         Ok(Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(events_capacity)),
-            registry,
             sources: RefCell::new(Slab::new()),
         })
     }
 
-    /// The registry, to create the cross-thread `mio::Waker`.
-    pub(crate) fn registry(&self) -> &mio::Registry {
-        &self.registry
+    /// Creates the `mio::Waker` other threads use to wake the loop.
+    pub(crate) fn waker(&self, token: Token) -> io::Result<mio::Waker> {
+        mio::Waker::new(self.poll.borrow().registry(), token)
     }
 
     /// Number of registered sockets.
@@ -141,10 +142,11 @@ impl Reactor {
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<Key> {
         let key = self.sources.borrow_mut().insert(ScheduledIo::default());
         let token = Token(key.to_usize());
-        if let Err(e) =
-            self.registry
-                .register(source, token, Interest::READABLE | Interest::WRITABLE)
-        {
+        if let Err(e) = self.poll.borrow().registry().register(
+            source,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
             self.sources.borrow_mut().remove(key);
             return Err(e);
         }
