@@ -1,6 +1,6 @@
 //! The seed's producer/consumer demo: an `async` block driven like a Python
-//! generator with `send` and `close`. Prints the same lines as
-//! `python3 examples/python/coroutine.py`.
+//! generator with `send` and `close`. Prints exactly what the seed's program,
+//! `examples/python/coroutine.py`, prints.
 
 use fetch_headers::coroutine::{Coroutine, SendError, State, Step};
 
@@ -19,10 +19,9 @@ fn consumer() -> Coroutine<String, u32, ()> {
 
 /// Python: `def produce(c): ...`
 fn produce(c: &mut Coroutine<String, u32, ()>) -> Result<(), SendError> {
-    if let Step::Yielded(first) = c.send(None)? {
-        // Python prints the repr of the first yielded value: ''.
-        println!("c.send(None) -> '{first}'");
-    }
+    // `c.send(None)`: run the consumer to its first `yield` (its '' is
+    // not printed).
+    c.send(None)?;
     for n in 1..=5 {
         println!("[PRODUCER] Producing {n}...");
         let Step::Yielded(r) = c.send(Some(n))? else {

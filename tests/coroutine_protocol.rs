@@ -1,5 +1,6 @@
 //! The generator protocol of `docs/PYTHON-SEMANTICS.md` section 3, checked
 //! item by item against `fetch_headers::coroutine`.
+mod support;
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
@@ -198,7 +199,6 @@ fn reentrant_send_is_refused_by_the_borrow() {
 }
 
 const PRODUCER_CONSUMER: &str = "\
-c.send(None) -> ''
 [PRODUCER] Producing 1...
 [CONSUMER] Consuming 1...
 [PRODUCER] Consumer return: 200 OK
@@ -218,12 +218,11 @@ c.send(None) -> ''
 
 #[test]
 fn producer_consumer_example_prints_the_python_output() {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--release", "--example", "coroutine"])
-        .current_dir(dir)
+    // The example as `cargo test` built it; running `cargo run` from a test
+    // would wait on cargo's own build lock.
+    let out = Command::new(support::example("coroutine"))
         .output()
-        .expect("cargo runs");
+        .expect("the coroutine example runs");
     assert!(
         out.status.success(),
         "{}",
@@ -232,10 +231,10 @@ fn producer_consumer_example_prints_the_python_output() {
     let rust = String::from_utf8(out.stdout).expect("UTF-8 output");
     assert_eq!(rust, PRODUCER_CONSUMER);
 
-    // When python3 is installed, the seed itself must agree.
+    // When python3 is installed, the seed's own program must agree.
     let python = Command::new("python3")
         .arg("examples/python/coroutine.py")
-        .current_dir(dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output();
     if let Ok(python) = python {
         assert!(
