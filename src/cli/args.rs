@@ -56,6 +56,15 @@ pub(crate) struct InputArgs {
     #[arg(short = 'i', long = "input", value_name = "FILE")]
     pub(crate) files: Vec<String>,
 
+    /// Skip the targets that already have an outcome in FILE.
+    ///
+    /// FILE is an earlier run's output (JSON Lines or text); a target cut
+    /// short there by a signal (`interrupted`) is fetched again. With
+    /// `-o FILE --append --skip-done FILE` a long run resumes where it
+    /// stopped. Only an 8-byte hash of each done target is kept.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) skip_done: Option<PathBuf>,
+
     /// Encoding of the --input files.
     ///
     /// utf-8, gbk, gb18030, big5, shift_jis, euc-kr, latin-1, or any other

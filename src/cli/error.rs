@@ -31,6 +31,18 @@ pub(crate) enum CliError {
         /// Why.
         source: io::Error,
     },
+    /// The `--skip-done` file cannot be read.
+    SkipDone {
+        /// The path as given.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// `--skip-done` names the `-o` file, which would be truncated.
+    SkipDoneTruncated {
+        /// The path as given.
+        path: PathBuf,
+    },
     /// The loop or one of its threads could not be started.
     Setup {
         /// What could not be done, as a verb phrase.
@@ -61,6 +73,14 @@ impl fmt::Display for CliError {
             CliError::Output { path, source } => {
                 write!(f, "cannot write to '{}': {source}", path.display())
             }
+            CliError::SkipDone { path, source } => {
+                write!(f, "cannot read --skip-done '{}': {source}", path.display())
+            }
+            CliError::SkipDoneTruncated { path } => write!(
+                f,
+                "--skip-done '{}' is also the output, which -o would empty; add --append",
+                path.display()
+            ),
             CliError::Setup { what, source } => write!(f, "cannot {what}: {source}"),
         }
     }
@@ -69,11 +89,12 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::NoTargets => None,
+            CliError::NoTargets | CliError::SkipDoneTruncated { .. } => None,
             CliError::Encoding(e) => Some(e),
             CliError::Request(e) => Some(e),
             CliError::Input { source, .. }
             | CliError::Output { source, .. }
+            | CliError::SkipDone { source, .. }
             | CliError::Setup { source, .. } => Some(source),
         }
     }

@@ -19,12 +19,15 @@
 mod args;
 mod error;
 mod fd_limit;
+mod fnv;
 mod input;
 mod report;
 mod settings;
 mod sink;
+mod skip_done;
 mod writer;
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -43,6 +46,7 @@ use input::CliTargets;
 use report::{stats, text, timeline::Timeline};
 use settings::{Report, Settings};
 use sink::{CliSink, SinkHandle, UntilOutputCloses};
+use skip_done::SkipDone;
 
 /// Chunks of output queued for the writer thread.
 const OUTPUT_QUEUE: usize = 256;
@@ -53,6 +57,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         mut config,
         targets,
         inputs,
+        skip_done,
         encoding,
         output,
         format,
@@ -73,6 +78,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .then(|| Timeline::new(Instant::now()));
     runtime.record_spans(timeline.is_some());
     let sink = CliSink::new(format, tx, timeline);
+    let skipped = Rc::new(Cell::new(0));
+    let targets = SkipDone {
+        targets,
+        done: skip_done.unwrap_or_default(),
+        skipped: skipped.clone(),
+    };
     let targets = UntilOutputCloses {
         targets,
         sink: sink.clone(),
@@ -101,7 +112,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             );
         }
     }
-    print_reports(&report, &loop_stats, &summary);
+    print_reports(&report, &loop_stats, &summary, skipped.get());
     Ok(if output_failed {
         ExitCode::from(2)
     } else if summary.failures() == 0 {
@@ -143,7 +154,7 @@ fn finish_writer(writer: JoinHandle<io::Result<()>>) -> bool {
 }
 
 /// `--stats` and the summary line, on stderr.
-fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary) {
+fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped: u64) {
     if report.stats {
         let table = if report.json {
             stats::json(loop_stats, summary)
@@ -153,7 +164,7 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary) {
         eprint!("{table}");
     }
     if report.summary {
-        eprintln!("{}", text::summary(summary));
+        eprintln!("{}", text::summary(summary, skipped));
     }
 }
 

@@ -6,17 +6,18 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fetch_headers::fetch::Config;
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
 
-use super::args::{Args, RequestArgs, TimeoutArgs};
+use super::args::{Args, OutputArgs, RequestArgs, TimeoutArgs};
 use super::error::CliError;
 use super::input::Input;
 use super::sink::Format;
+use super::skip_done::DoneSet;
 
 /// Everything a run needs, checked.
 pub(crate) struct Settings {
@@ -26,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) targets: Vec<String>,
     /// The opened `-i` inputs, in order.
     pub(crate) inputs: Vec<Input>,
+    /// The targets to skip (`--skip-done`).
+    pub(crate) skip_done: Option<DoneSet>,
     /// How the inputs are encoded.
     pub(crate) encoding: Encoding,
     /// Where results go.
@@ -67,12 +70,15 @@ impl Settings {
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
         let config = config(request, &timeouts)?;
         let inputs = open_inputs(&input.files)?;
+        // Read before the output is opened: it may be the same file.
+        let skip_done = load_done(input.skip_done.as_deref(), &output)?;
         let out = open_output(output.file.as_ref(), output.append)?;
         let quiet = visibility.quiet;
         Ok(Settings {
             config,
             targets: input.targets,
             inputs,
+            skip_done,
             encoding,
             output: out,
             format: Format {
@@ -158,4 +164,39 @@ fn open_output(path: Option<&PathBuf>, append: bool) -> Result<Box<dyn Write + S
             source,
         })?;
     Ok(Box::new(file))
+}
+
+/// Reads `--skip-done FILE`. It may be the output file too, but only with
+/// `--append`: without it the output would be emptied, and the next resume
+/// would know of nothing done.
+fn load_done(path: Option<&Path>, output: &OutputArgs) -> Result<Option<DoneSet>, CliError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let done = DoneSet::load(path).map_err(|source| CliError::SkipDone {
+        path: path.to_owned(),
+        source,
+    })?;
+    log::debug!(
+        "--skip-done: {} targets done in '{}'",
+        done.len(),
+        path.display()
+    );
+    if let Some(out) = &output.file {
+        if !output.append && same_file(path, out) {
+            return Err(CliError::SkipDoneTruncated {
+                path: path.to_owned(),
+            });
+        }
+    }
+    Ok(Some(done))
+}
+
+/// Whether two paths name the same existing file (device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }

@@ -52,8 +52,9 @@ pub(crate) fn started(out: &mut String, target: &str) {
 }
 
 /// The summary line for stderr:
-/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`.
-pub(crate) fn summary(summary: &Summary) -> String {
+/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`, and how many
+/// targets `--skip-done` skipped, if any.
+pub(crate) fn summary(summary: &Summary, skipped: u64) -> String {
     let noun = if summary.hosts == 1 { "host" } else { "hosts" };
     let mut line = format!(
         "{} {noun}: {} ok, {} failed",
@@ -74,5 +75,8 @@ pub(crate) fn summary(summary: &Summary) -> String {
         summary.elapsed.as_secs_f64(),
         summary.rate()
     );
+    if skipped > 0 {
+        let _ = write!(line, "; {skipped} skipped as done");
+    }
     line
 }
