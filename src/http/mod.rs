@@ -35,6 +35,7 @@ mod escape;
 mod head;
 mod limits;
 mod parser;
+pub mod redirect;
 mod request;
 
 pub use error::{HeadError, Limit, ProtocolError};
