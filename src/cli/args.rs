@@ -11,6 +11,8 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use fetch_headers::fetch::ErrorKind;
 
+use super::shard::Shard;
+
 /// Shown after `-h`.
 const SHORT_AFTER: &str = "\
 Examples:
@@ -64,6 +66,15 @@ pub(crate) struct InputArgs {
     /// stopped. Only an 8-byte hash of each done target is kept.
     #[arg(long, value_name = "FILE")]
     pub(crate) skip_done: Option<PathBuf>,
+
+    /// Fetch only shard K of N (1 <= K <= N).
+    ///
+    /// A target is shard K's when the 64-bit FNV-1a hash of its host (lower
+    /// case, ASCII form, no trailing dot) modulo N is K-1. N runs with the
+    /// same list, K = 1..N, fetch every target exactly once, and every
+    /// target of one host in the same run.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<Shard>,
 
     /// Encoding of the --input files.
     ///

@@ -23,6 +23,7 @@ mod fnv;
 mod input;
 mod report;
 mod settings;
+mod shard;
 mod sink;
 mod skip_done;
 mod writer;
@@ -43,8 +44,9 @@ pub(crate) use args::Args;
 pub(crate) use error::CliError;
 
 use input::CliTargets;
-use report::{stats, text, timeline::Timeline};
+use report::{stats, text, timeline::Timeline, Skipped};
 use settings::{Report, Settings};
+use shard::{Shard, ShardTargets};
 use sink::{CliSink, SinkHandle, UntilOutputCloses};
 use skip_done::SkipDone;
 
@@ -58,6 +60,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         targets,
         inputs,
         skip_done,
+        shard,
         encoding,
         output,
         format,
@@ -78,11 +81,17 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .then(|| Timeline::new(Instant::now()));
     runtime.record_spans(timeline.is_some());
     let sink = CliSink::new(format, tx, timeline);
-    let skipped = Rc::new(Cell::new(0));
+    let (other_shards, done) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    // A shard's targets first, so only its own count as done or not.
+    let targets = ShardTargets {
+        targets,
+        shard: shard.unwrap_or(Shard { k: 1, n: 1 }),
+        skipped: other_shards.clone(),
+    };
     let targets = SkipDone {
         targets,
         done: skip_done.unwrap_or_default(),
-        skipped: skipped.clone(),
+        skipped: done.clone(),
     };
     let targets = UntilOutputCloses {
         targets,
@@ -112,7 +121,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             );
         }
     }
-    print_reports(&report, &loop_stats, &summary, skipped.get());
+    let skipped = Skipped {
+        done: done.get(),
+        shard: shard.map(|shard| (shard, other_shards.get())),
+    };
+    print_reports(&report, &loop_stats, &summary, skipped);
     Ok(if output_failed {
         ExitCode::from(2)
     } else if summary.failures() == 0 {
@@ -154,10 +167,10 @@ fn finish_writer(writer: JoinHandle<io::Result<()>>) -> bool {
 }
 
 /// `--stats` and the summary line, on stderr.
-fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped: u64) {
+fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped: Skipped) {
     if report.stats {
         let table = if report.json {
-            stats::json(loop_stats, summary)
+            stats::json(loop_stats, summary, skipped)
         } else {
             stats::table(loop_stats, summary)
         };

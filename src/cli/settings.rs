@@ -16,6 +16,7 @@ use fetch_headers::net::Family;
 use super::args::{Args, OutputArgs, RequestArgs, TimeoutArgs};
 use super::error::CliError;
 use super::input::Input;
+use super::shard::Shard;
 use super::sink::Format;
 use super::skip_done::DoneSet;
 
@@ -29,6 +30,8 @@ pub(crate) struct Settings {
     pub(crate) inputs: Vec<Input>,
     /// The targets to skip (`--skip-done`).
     pub(crate) skip_done: Option<DoneSet>,
+    /// This run's share of the targets (`--shard`).
+    pub(crate) shard: Option<Shard>,
     /// How the inputs are encoded.
     pub(crate) encoding: Encoding,
     /// Where results go.
@@ -79,6 +82,7 @@ impl Settings {
             targets: input.targets,
             inputs,
             skip_done,
+            shard: input.shard,
             encoding,
             output: out,
             format: Format {

@@ -8,10 +8,11 @@ use fetch_headers::runtime::Stats;
 
 use super::json::JsonWriter;
 use super::ms;
+use super::Skipped;
 
 const QUANTILES: [(&str, f64); 3] = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)];
 
-/// The aligned table.
+/// The aligned table. (What the command skipped is on the summary line.)
 pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
     let mut out = String::from("event loop\n");
     for (name, value) in stats.counters() {
@@ -53,8 +54,8 @@ pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
     out
 }
 
-/// The same as one JSON object (one line).
-pub(crate) fn json(stats: &Stats, summary: &Summary) -> String {
+/// The same as one JSON object (one line), with what the command skipped.
+pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> String {
     let mut out = String::new();
     let mut json = JsonWriter::new(&mut out);
     json.begin_object();
@@ -89,6 +90,19 @@ pub(crate) fn json(stats: &Stats, summary: &Summary) -> String {
     json.end_object();
     json.key("elapsed_ms").millis(Some(summary.elapsed));
     json.key("hosts_per_sec").fixed(summary.rate(), 1);
+    json.key("skipped_done").u64(skipped.done);
+    json.key("shard");
+    match skipped.shard {
+        Some((shard, others)) => {
+            json.begin_object();
+            json.key("k").u64(shard.k).key("n").u64(shard.n);
+            json.key("skipped").u64(others);
+            json.end_object();
+        }
+        None => {
+            json.null();
+        }
+    }
     json.end_object();
     json.end_object();
     out.push('\n');

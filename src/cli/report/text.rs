@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use fetch_headers::fetch::{Outcome, Summary};
 use fetch_headers::http::{escape_line, ResponseHead};
 
+use super::Skipped;
+
 /// Appends the text form of `outcome`:
 ///
 /// ```text
@@ -52,9 +54,10 @@ pub(crate) fn started(out: &mut String, target: &str) {
 }
 
 /// The summary line for stderr:
-/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`, and how many
-/// targets `--skip-done` skipped, if any.
-pub(crate) fn summary(summary: &Summary, skipped: u64) -> String {
+/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`, then what the
+/// run left out: the targets `--skip-done` found done, and `--shard`'s
+/// share.
+pub(crate) fn summary(summary: &Summary, skipped: Skipped) -> String {
     let noun = if summary.hosts == 1 { "host" } else { "hosts" };
     let mut line = format!(
         "{} {noun}: {} ok, {} failed",
@@ -75,8 +78,14 @@ pub(crate) fn summary(summary: &Summary, skipped: u64) -> String {
         summary.elapsed.as_secs_f64(),
         summary.rate()
     );
-    if skipped > 0 {
-        let _ = write!(line, "; {skipped} skipped as done");
+    if skipped.done > 0 {
+        let _ = write!(line, "; {} skipped as done", skipped.done);
+    }
+    if let Some((shard, others)) = skipped.shard {
+        let _ = write!(
+            line,
+            "; shard {shard}, {others} targets of other shards skipped"
+        );
     }
     line
 }
