@@ -23,6 +23,7 @@ mod input;
 mod report;
 mod settings;
 mod sink;
+pub(crate) mod stderr;
 mod writer;
 
 use std::fs::File;
@@ -93,10 +94,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         // The results are out already, so a failure here leaves the exit
         // status to them.
         if let Err(e) = write_timeline(&timeline, path) {
-            eprintln!(
+            stderr::line(format_args!(
                 "fetch-headers: cannot write timeline '{}': {e}",
                 path.display()
-            );
+            ));
         }
     }
     print_reports(&report, &loop_stats, &summary);
@@ -113,12 +114,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
 fn fit_concurrency_to_fd_limit(config: &mut Config) {
     let budget = fd_limit::raise_fd_limit();
     if config.concurrency > budget.max_concurrency() {
-        eprintln!(
+        stderr::line(format_args!(
             "fetch-headers: the open-file limit is {} (hard limit reached), so concurrency is lowered from {} to {}",
             budget.soft,
             config.concurrency,
             budget.max_concurrency()
-        );
+        ));
         config.concurrency = budget.max_concurrency();
     }
 }
@@ -132,11 +133,11 @@ fn finish_writer(writer: JoinHandle<io::Result<()>>) -> bool {
         // The reader of a pipe left (`| head`): it took what it wanted.
         Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => false,
         Ok(Err(e)) => {
-            eprintln!("fetch-headers: writing results failed: {e}");
+            stderr::line(format_args!("fetch-headers: writing results failed: {e}"));
             true
         }
         Err(_) => {
-            eprintln!("fetch-headers: the output thread crashed");
+            stderr::line("fetch-headers: the output thread crashed");
             true
         }
     }
@@ -150,10 +151,10 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary) {
         } else {
             stats::table(loop_stats, summary)
         };
-        eprint!("{table}");
+        stderr::write(&table);
     }
     if report.summary {
-        eprintln!("{}", text::summary(summary));
+        stderr::line(text::summary(summary));
     }
 }
 

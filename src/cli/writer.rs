@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use fetch_headers::runtime::channel::Receiver;
 
+use super::stderr;
+
 /// Text for the writer thread, with how many outcomes it carries.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
@@ -43,14 +45,14 @@ pub(crate) fn spawn(
             if progress && last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
                 let rate = (ok + failed) as f64 / started.elapsed().as_secs_f64();
-                eprint!(
+                stderr::write(&format!(
                     "\r\x1b[K{} done: {ok} ok, {failed} failed, {rate:.0} hosts/s",
                     ok + failed
-                );
+                ));
             }
         }
         if progress {
-            eprint!("\r\x1b[K");
+            stderr::write("\r\x1b[K");
         }
         out.flush()
     })
