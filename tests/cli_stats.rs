@@ -90,3 +90,20 @@ fn stats_as_a_table_name_every_counter_and_phase() {
     }
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Without `-q` too, `--stats --json` leaves stderr one JSON object (it
+/// holds the summary): no text summary line after it.
+#[test]
+fn stats_as_json_are_all_of_stderr() {
+    let addr = support::http_server(RESPONSE);
+    let output = run(vec!["--json".into(), "--stats".into(), addr.to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut objects = serde_json::Deserializer::from_str(&stderr).into_iter::<serde_json::Value>();
+    let stats = objects
+        .next()
+        .expect("a JSON object")
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    assert_eq!(stats["summary"]["hosts"], 1, "{stderr}");
+    assert!(objects.next().is_none(), "only one JSON object: {stderr}");
+    assert_eq!(output.status.code(), Some(0));
+}

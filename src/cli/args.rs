@@ -169,7 +169,8 @@ pub(crate) struct VisibilityArgs {
 
     /// Print the loop's counters and per-phase latencies at the end.
     ///
-    /// To stderr: an aligned table, or one JSON object with --json.
+    /// To stderr: an aligned table, or with --json one JSON object, which
+    /// holds the summary and is then all that stderr gets.
     #[arg(long)]
     pub(crate) stats: bool,
 

@@ -39,7 +39,7 @@ pub(crate) struct Settings {
 /// What the run reports on stderr and in files, besides the outcomes.
 #[derive(Debug)]
 pub(crate) struct Report {
-    /// The summary line (not with `-q`).
+    /// The summary line (not with `-q`, nor with `--stats --json`).
     pub(crate) summary: bool,
     /// A progress line on a terminal.
     pub(crate) progress: bool,
@@ -81,7 +81,9 @@ impl Settings {
                 live: output.live,
             },
             report: Report {
-                summary: !quiet,
+                // `--stats --json` prints one JSON object, the summary in
+                // it: a text line after it would make stderr unparsable.
+                summary: !quiet && !(visibility.stats && output.json),
                 progress: !quiet && io::stderr().is_terminal(),
                 stats: visibility.stats,
                 json: output.json,
