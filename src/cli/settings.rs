@@ -83,7 +83,7 @@ impl Settings {
             report: Report {
                 // `--stats --json` prints one JSON object, the summary in
                 // it: a text line after it would make stderr unparsable.
-                summary: !quiet && !(visibility.stats && output.json),
+                summary: !(quiet || visibility.stats && output.json),
                 progress: !quiet && io::stderr().is_terminal(),
                 stats: visibility.stats,
                 json: output.json,
