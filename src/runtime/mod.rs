@@ -59,6 +59,7 @@ pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 pub(crate) use io_source::IoSource;
 pub(crate) use reactor::{Direction, Drained};
+pub(crate) use slab::{Key, Slab};
 pub(crate) use stats::{Counter, Counters};
 pub(crate) use sync::lock;
 pub(crate) use waker::store_waker;
