@@ -141,7 +141,8 @@ fn a_fetch_that_ends_within_the_grace_keeps_its_outcome() {
 }
 
 /// A second request shortens the grace of the first, and the first
-/// request's reason stays.
+/// request's reason stays. Both come after the last target was taken (the
+/// run has room for more), while the driver waits for the fetches to end.
 #[test]
 fn a_later_request_shortens_the_grace() {
     let (held, requests) = held_server();
@@ -156,7 +157,7 @@ fn a_later_request_shortens_the_grace() {
                 requested.request(StopReason::Signal(libc::SIGTERM), Duration::from_secs(3600));
                 requested.request(StopReason::OutputClosed, Duration::ZERO);
             });
-            fetch::run_until(patient(2), targets, sink.clone(), stop).await
+            fetch::run_until(patient(10), targets, sink.clone(), stop).await
         });
         (sink.0.take(), summary)
     });

@@ -187,14 +187,16 @@ pub async fn run_until<S: Sink + 'static>(
             slots.release();
         }));
     }
-    if let Some(reason) = stop.reason() {
+    // The summary is complete only once the last fetch has finished. A
+    // stop, requested before or while they finish, gives them its grace
+    // and then interrupts those still going.
+    if stop.unless_stopped(slots.below(1)).await.is_none() {
         slots.drain_within_grace(&stop).await;
-        if slots.in_flight.get() > 0 {
+        if let (Some(reason), 1..) = (stop.reason(), slots.in_flight.get()) {
             run.interrupts.interrupt_all(reason);
         }
+        slots.below(1).await;
     }
-    // The summary is complete only once the last fetch has finished.
-    slots.below(1).await;
     sink.ready().await;
     let mut summary = summary.take();
     summary.elapsed = started.elapsed();
