@@ -3,7 +3,8 @@
 //!
 //! Exit status: 0 when every target answered with a response head, 1 when
 //! any target failed, 2 for a usage error or when the results could not be
-//! written.
+//! written, 130 or 143 when SIGINT or SIGTERM stopped the run (see
+//! `cli::run`).
 
 mod cli;
 

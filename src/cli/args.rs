@@ -225,7 +225,14 @@ Error kinds:
         "
 Exit status:
   0 every target answered, 1 some failed, 2 usage error or the results could
-  not be written.
+  not be written, 130 or 143 when SIGINT or SIGTERM stopped the run.
+
+Stopping early:
+  On SIGINT (Ctrl-C) or SIGTERM no new target starts, the fetches in flight
+  get 1s to finish, and those still going are reported as `interrupted`;
+  then the summary, and the exit status above. A second signal quits at
+  once. When the output's reader leaves (| head -1), the fetches in flight
+  are cancelled at once, and the exit status counts the outcomes written.
 
 Logging:
   RUST_LOG=fetch_headers=debug shows each connection's phases; =trace every

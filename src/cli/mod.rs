@@ -5,16 +5,23 @@
 //!  args ──► settings ──► input (arguments, then the reader thread)
 //!                           │
 //!                           ▼
-//!                   fetch::run on the loop ──► sink ──► writer thread ──► stdout / -o FILE
-//!                           │
+//!   SIGINT, SIGTERM ──► fetch::run_until on the loop ──► sink ──► writer thread ──► stdout / -o FILE
+//!   (as readiness)          │        ▲                                    │
+//!                           │        └── Stop ◄── the reader left ◄──────┘
 //!                           ▼
 //!          summary, --stats, --timeline on stderr and in files
 //! ```
 //!
 //! [`run`] wires those pieces together and turns the run into an exit
-//! status: 0 when every target answered, 1 when some failed, 2 when the
-//! results could not be written (a usage error is 2 as well, found before
-//! the run by [`Settings::new`]).
+//! status: 0 when every outcome written was an answer, 1 when some failed,
+//! 2 when the results could not be written (a usage error is 2 as well,
+//! found before the run by [`Settings::new`]), and 128 + the signal's
+//! number when SIGINT (130) or SIGTERM (143) stopped the run.
+//!
+//! A run stops early two ways, both through the engine's [`Stop`]: a
+//! signal gives the fetches in flight [`GRACE`] to finish and reports the
+//! rest as `interrupted`; an output whose reader left (`| head -1`) cancels
+//! them at once, since nobody will read their outcomes.
 
 mod args;
 mod error;
@@ -32,10 +39,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use fetch_headers::fetch::{self, Config, Summary};
-use fetch_headers::runtime::{channel, Runtime, Stats};
+use fetch_headers::fetch::{self, Config, Stop, StopReason, Summary};
+use fetch_headers::runtime::{self, channel, Runtime, Signals, Stats};
 
 pub(crate) use args::Args;
 pub(crate) use error::CliError;
@@ -43,7 +50,7 @@ pub(crate) use error::CliError;
 use input::CliTargets;
 use report::{stats, text, timeline::Timeline};
 use settings::{Report, Settings};
-use sink::{CliSink, SinkHandle, UntilOutputCloses};
+use sink::{CliSink, SinkHandle};
 
 /// Chunks of output queued for the writer thread.
 const OUTPUT_QUEUE: usize = 256;
@@ -56,6 +63,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         inputs,
         encoding,
         output,
+        output_watch,
         format,
         report,
     } = Settings::new(args)?;
@@ -66,18 +74,41 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
 
     let (tx, rx) = channel::channel(OUTPUT_QUEUE);
     let writer = writer::spawn(rx, output, report.progress);
+    // A pipe's reader can leave (`| head -1`) while the writer has nothing
+    // to write, so nothing would fail to tell us: a thread watches for it.
+    let reader_left = match output_watch {
+        Some(fd) => Some(writer::watch_reader(fd).map_err(CliError::setup("watch the output"))?),
+        None => None,
+    };
     let timeline = report
         .timeline
         .is_some()
         .then(|| Timeline::new(Instant::now()));
     runtime.record_spans(timeline.is_some());
-    let sink = CliSink::new(format, tx, timeline);
-    let targets = UntilOutputCloses {
-        targets,
-        sink: sink.clone(),
-    };
+    let stop = Stop::new();
+    let sink = CliSink::new(format, tx, timeline, stop.clone());
     let handle = Rc::new(SinkHandle(sink.clone()));
-    let summary = runtime.block_on(fetch::run(config, targets, handle));
+    let (summary, signals) = runtime.block_on(async {
+        let signals = Signals::once(&[libc::SIGINT, libc::SIGTERM])
+            .map_err(CliError::setup("catch SIGINT and SIGTERM"))?;
+        let signals = Rc::new(signals);
+        let note = report.summary.then_some(report.progress);
+        drop(runtime::spawn(stop_on_signal(
+            signals.clone(),
+            stop.clone(),
+            note,
+        )));
+        if let Some(reader_left) = reader_left {
+            let sink = sink.clone();
+            drop(runtime::spawn(async move {
+                if reader_left.recv().await.is_some() {
+                    sink.output_closed();
+                }
+            }));
+        }
+        let summary = fetch::run_until(config, targets, handle, stop).await;
+        Ok::<_, CliError>((summary, signals))
+    })?;
 
     sink.flush();
     let timeline = sink.take_timeline().map(|mut timeline| {
@@ -89,7 +120,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     // sink; dropping the last sink closes the channel, and the writer ends.
     drop(runtime);
     drop(sink);
-    let output_failed = finish_writer(writer);
+    let written = finish_writer(writer);
     if let (Some(timeline), Some(path)) = (timeline, &report.timeline) {
         // The results are out already, so a failure here leaves the exit
         // status to them.
@@ -101,13 +132,54 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     print_reports(&report, &loop_stats, &summary);
-    Ok(if output_failed {
+    // Until the process exits, a second signal still ends it at once.
+    drop(signals);
+    Ok(exit_status(&summary, &written))
+}
+
+/// How long the fetches in flight may go on after SIGINT or SIGTERM.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// Waits on the loop for SIGINT or SIGTERM, then stops the run: no more
+/// targets, [`GRACE`] for the fetches in flight. `Signals::once` has then
+/// given the signals their default action back, so a second one ends the
+/// process at once. With `note` (not `-q`), says so on stderr, erasing the
+/// progress line first if `note` is `Some(true)`.
+async fn stop_on_signal(signals: Rc<Signals>, stop: Stop, note: Option<bool>) {
+    let signal = match signals.recv().await {
+        Ok(signal) => signal,
+        Err(e) => {
+            log::warn!("cannot wait for signals: {e}");
+            return;
+        }
+    };
+    let reason = StopReason::Signal(signal);
+    if let Some(progress) = note {
+        let erase = if progress { "\r\x1b[K" } else { "" };
+        stderr::line(format_args!(
+            "{erase}fetch-headers: {reason}: the fetches in flight have {}s to finish; a second signal ends it at once",
+            GRACE.as_secs()
+        ));
+    }
+    stop.request(reason, GRACE);
+}
+
+/// The exit status: 128 + the signal's number after a signal (130 for
+/// SIGINT, 143 for SIGTERM), as shells report a process the signal ended;
+/// 2 when results could not be written; else 0 when every outcome written
+/// was an answer, 1 when some failed. Outcomes the output never took (its
+/// reader left) do not count: a reader leaving is not a failure.
+fn exit_status(summary: &Summary, written: &Written) -> ExitCode {
+    if let Some(StopReason::Signal(signal)) = summary.stopped {
+        return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
+    }
+    if written.failed_to_write {
         ExitCode::from(2)
-    } else if summary.failures() == 0 {
+    } else if written.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 /// Lowers the concurrency, with a note, to what the open-file limit holds.
@@ -124,22 +196,37 @@ fn fit_concurrency_to_fd_limit(config: &mut Config) {
     }
 }
 
-/// Waits for the writer thread; true if results could not be written.
-/// Results that were not written are a failure of the run, whatever the
-/// targets did: a script must not take exit status 0 for a full disk.
-fn finish_writer(writer: JoinHandle<io::Result<()>>) -> bool {
-    match writer.join() {
-        Ok(Ok(())) => false,
+/// What the writer thread got out.
+struct Written {
+    /// Failed outcomes written whole.
+    failed: u64,
+    /// Results could not be written (not counting a reader who left).
+    failed_to_write: bool,
+}
+
+/// Waits for the writer thread. Results that were not written are a
+/// failure of the run, whatever the targets did: a script must not take
+/// exit status 0 for a full disk.
+fn finish_writer(writer: JoinHandle<writer::Report>) -> Written {
+    let Ok(report) = writer.join() else {
+        stderr::line("fetch-headers: the output thread crashed");
+        return Written {
+            failed: 0,
+            failed_to_write: true,
+        };
+    };
+    let failed_to_write = match &report.result {
+        Ok(()) => false,
         // The reader of a pipe left (`| head`): it took what it wanted.
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => false,
-        Ok(Err(e)) => {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
             stderr::line(format_args!("fetch-headers: writing results failed: {e}"));
             true
         }
-        Err(_) => {
-            stderr::line("fetch-headers: the output thread crashed");
-            true
-        }
+    };
+    Written {
+        failed: report.failed,
+        failed_to_write,
     }
 }
 

@@ -6,6 +6,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
 use fetch_headers::fetch::Config;
@@ -30,6 +32,9 @@ pub(crate) struct Settings {
     pub(crate) encoding: Encoding,
     /// Where results go.
     pub(crate) output: Box<dyn Write + Send>,
+    /// The output again, if it is a pipe or a socket: its reader can leave,
+    /// and the run watches for that.
+    pub(crate) output_watch: Option<OwnedFd>,
     /// How outcomes are shown.
     pub(crate) format: Format,
     /// What is reported besides the outcomes.
@@ -67,7 +72,7 @@ impl Settings {
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
         let config = config(request, &timeouts)?;
         let inputs = open_inputs(&input.files)?;
-        let out = open_output(output.file.as_ref(), output.append)?;
+        let (out, output_watch) = open_output(output.file.as_ref(), output.append)?;
         let quiet = visibility.quiet;
         Ok(Settings {
             config,
@@ -75,6 +80,7 @@ impl Settings {
             inputs,
             encoding,
             output: out,
+            output_watch,
             format: Format {
                 json: output.json,
                 verbose: visibility.verbose,
@@ -144,10 +150,14 @@ fn open_inputs(names: &[String]) -> Result<Vec<Input>, CliError> {
         .collect()
 }
 
-/// Opens `-o FILE` (truncated, or appended to with `--append`), or stdout.
-fn open_output(path: Option<&PathBuf>, append: bool) -> Result<Box<dyn Write + Send>, CliError> {
+/// Opens `-o FILE` (truncated, or appended to with `--append`), or stdout;
+/// with it, a copy of its descriptor to watch if it is a pipe or a socket.
+fn open_output(
+    path: Option<&PathBuf>,
+    append: bool,
+) -> Result<(Box<dyn Write + Send>, Option<OwnedFd>), CliError> {
     let Some(path) = path else {
-        return Ok(Box::new(io::stdout()));
+        return Ok((Box::new(io::stdout()), watchable(io::stdout().as_fd())));
     };
     let file = OpenOptions::new()
         .create(true)
@@ -159,5 +169,14 @@ fn open_output(path: Option<&PathBuf>, append: bool) -> Result<Box<dyn Write + S
             path: path.clone(),
             source,
         })?;
-    Ok(Box::new(file))
+    let watch = watchable(file.as_fd());
+    Ok((Box::new(file), watch))
+}
+
+/// A copy of `output`'s descriptor if it is a pipe or a socket, the kinds
+/// of output whose reader can go away.
+fn watchable(output: BorrowedFd<'_>) -> Option<OwnedFd> {
+    let file = File::from(output.try_clone_to_owned().ok()?);
+    let kind = file.metadata().ok()?.file_type();
+    (kind.is_fifo() || kind.is_socket()).then(|| file.into())
 }

@@ -82,6 +82,8 @@ pub(crate) fn json(stats: &Stats, summary: &Summary) -> String {
     json.end_object();
     json.key("elapsed_ms").millis(Some(summary.elapsed));
     json.key("hosts_per_sec").fixed(summary.rate(), 1);
+    let stopped = summary.stopped.map(|reason| reason.to_string());
+    json.key("stopped").opt_string(stopped.as_deref());
     json.end_object();
     json.end_object();
     out.push('\n');

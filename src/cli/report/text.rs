@@ -52,7 +52,8 @@ pub(crate) fn started(out: &mut String, target: &str) {
 }
 
 /// The summary line for stderr:
-/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`.
+/// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`, and for a run
+/// stopped early why: `...; interrupted by SIGINT`.
 pub(crate) fn summary(summary: &Summary) -> String {
     let noun = if summary.hosts == 1 { "host" } else { "hosts" };
     let mut line = format!(
@@ -74,5 +75,8 @@ pub(crate) fn summary(summary: &Summary) -> String {
         summary.elapsed.as_secs_f64(),
         summary.rate()
     );
+    if let Some(reason) = summary.stopped {
+        let _ = write!(line, "; {reason}");
+    }
     line
 }
