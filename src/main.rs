@@ -2,8 +2,8 @@
 //! command's layer in `cli/` (ripgrep's `main` is the model).
 //!
 //! Exit status: 0 when every target answered with a response head, 1 when
-//! any target failed, 2 for a usage error or when the results could not be
-//! written, 130 or 143 when SIGINT or SIGTERM stopped the run (see
+//! any target failed, 2 for a usage error or when the targets could not be
+//! read or the results could not be written, 130 or 143 when SIGINT or SIGTERM stopped the run (see
 //! `cli::run`).
 
 mod cli;

@@ -224,7 +224,8 @@ Error kinds:
     text.push_str(
         "
 Exit status:
-  0 every target answered, 1 some failed, 2 usage error or the results could
+  0 every target answered, 1 some failed, 2 usage error, the targets could not
+  be read (the results before the error are written) or the results could
   not be written, 130 or 143 when SIGINT or SIGTERM stopped the run.
 
 Stopping early:

@@ -14,7 +14,8 @@
 //!
 //! [`run`] wires those pieces together and turns the run into an exit
 //! status: 0 when every outcome written was an answer, 1 when some failed,
-//! 2 when the results could not be written (a usage error is 2 as well,
+//! 2 when the results could not be written or reading the targets failed
+//! part-way (a usage error is 2 as well,
 //! found before the run by [`Settings::new`]), and 128 + the signal's
 //! number when SIGINT (130) or SIGTERM (143) stopped the run.
 //!
@@ -68,7 +69,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         report,
     } = Settings::new(args)?;
     fit_concurrency_to_fd_limit(&mut config);
-    let targets = CliTargets::new(targets, inputs, encoding)
+    let mut targets = CliTargets::new(targets, inputs, encoding)
         .map_err(CliError::setup("start the input thread"))?;
     let runtime = Runtime::new().map_err(CliError::setup("create the event loop"))?;
 
@@ -106,7 +107,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
                 }
             }));
         }
-        let summary = fetch::run_until(config, targets, handle, stop).await;
+        let summary = fetch::run_until(config, &mut targets, handle, stop).await;
         Ok::<_, CliError>((summary, signals))
     })?;
 
@@ -131,10 +132,16 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             ));
         }
     }
+    // Reading the targets failed part-way: the results so far are out,
+    // and the run is a failure of the command, not of the targets.
+    let input_error = targets.take_error();
+    if let Some(e) = &input_error {
+        stderr::line(format_args!("fetch-headers: {e}"));
+    }
     print_reports(&report, &loop_stats, &summary);
     // Until the process exits, a second signal still ends it at once.
     drop(signals);
-    Ok(exit_status(&summary, &written))
+    Ok(exit_status(&summary, &written, input_error.is_some()))
 }
 
 /// How long the fetches in flight may go on after SIGINT or SIGTERM.
@@ -166,14 +173,15 @@ async fn stop_on_signal(signals: Rc<Signals>, stop: Stop, note: Option<bool>) {
 
 /// The exit status: 128 + the signal's number after a signal (130 for
 /// SIGINT, 143 for SIGTERM), as shells report a process the signal ended;
-/// 2 when results could not be written; else 0 when every outcome written
-/// was an answer, 1 when some failed. Outcomes the output never took (its
-/// reader left) do not count: a reader leaving is not a failure.
-fn exit_status(summary: &Summary, written: &Written) -> ExitCode {
+/// 2 when results could not be written or the targets could not be read;
+/// else 0 when every outcome written was an answer, 1 when some failed.
+/// Outcomes the output never took (its reader left) do not count: a reader
+/// leaving is not a failure.
+fn exit_status(summary: &Summary, written: &Written, input_failed: bool) -> ExitCode {
     if let Some(StopReason::Signal(signal)) = summary.stopped {
         return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
     }
-    if written.failed_to_write {
+    if written.failed_to_write || input_failed {
         ExitCode::from(2)
     } else if written.failed == 0 {
         ExitCode::SUCCESS

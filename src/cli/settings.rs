@@ -26,8 +26,8 @@ pub(crate) struct Settings {
     pub(crate) config: Config,
     /// The targets given as arguments.
     pub(crate) targets: Vec<String>,
-    /// The opened `-i` inputs, in order.
-    pub(crate) inputs: Vec<Input>,
+    /// The opened `-i` inputs, in order, with their names as given.
+    pub(crate) inputs: Vec<(String, Input)>,
     /// How the inputs are encoded.
     pub(crate) encoding: Encoding,
     /// Where results go.
@@ -131,21 +131,24 @@ fn config(args: RequestArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError>
     Ok(config)
 }
 
-/// Opens each `-i` input (`-` is stdin).
-fn open_inputs(names: &[String]) -> Result<Vec<Input>, CliError> {
+/// Opens each `-i` input (`-` is stdin). A directory opens, but cannot be
+/// read: it is refused here, before any fetch.
+fn open_inputs(names: &[String]) -> Result<Vec<(String, Input)>, CliError> {
     names
         .iter()
-        .map(|name| -> Result<Input, CliError> {
+        .map(|name| -> Result<(String, Input), CliError> {
             if name == "-" {
-                return Ok(Box::new(io::stdin()));
+                return Ok((name.clone(), Box::new(io::stdin())));
             }
-            match File::open(name) {
-                Ok(file) => Ok(Box::new(file)),
-                Err(source) => Err(CliError::Input {
-                    path: name.clone(),
-                    source,
-                }),
+            let refused = |source| CliError::Input {
+                path: name.clone(),
+                source,
+            };
+            let file = File::open(name).map_err(refused)?;
+            if file.metadata().map_err(refused)?.is_dir() {
+                return Err(refused(io::ErrorKind::IsADirectory.into()));
             }
+            Ok((name.clone(), Box::new(file)))
         })
         .collect()
 }

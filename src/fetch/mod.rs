@@ -45,6 +45,14 @@ pub trait Targets {
     fn next(&mut self) -> impl Future<Output = Option<String>>;
 }
 
+/// A source lent to a run, so its owner can ask it afterwards how it
+/// ended (the command's input reports a read error this way).
+impl<T: Targets + ?Sized> Targets for &mut T {
+    fn next(&mut self) -> impl Future<Output = Option<String>> {
+        (**self).next()
+    }
+}
+
 /// Targets from an iterator (a list in memory).
 #[derive(Debug)]
 pub struct FromIter<I>(pub I);
