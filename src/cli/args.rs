@@ -147,6 +147,9 @@ pub(crate) struct OutputArgs {
     pub(crate) live: bool,
 
     /// Write results to FILE instead of stdout.
+    ///
+    /// FILE must not be an input or the --timeline file (under any name:
+    /// a symlink, `./x`); that is refused before anything is written.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
 
@@ -180,7 +183,9 @@ pub(crate) struct VisibilityArgs {
     /// and read phases and the event loop's own spans; open it in Perfetto
     /// or chrome://tracing), or an SVG waterfall, one bar per target, when
     /// FILE ends in `.svg`. Every target's timings are kept in memory until
-    /// the end (about 200 bytes each).
+    /// the end (about 200 bytes each). FILE is opened before the run, so a
+    /// path that cannot be written fails before any fetch; it must not be
+    /// an input or the --output file.
     #[arg(long, value_name = "FILE")]
     pub(crate) timeline: Option<PathBuf>,
 }

@@ -31,6 +31,14 @@ pub(crate) enum CliError {
         /// Why.
         source: io::Error,
     },
+    /// Two of the run's files are one file under two names, and one of
+    /// them would be written.
+    SameFile {
+        /// How the first is named (`input 'list.txt'`).
+        first: String,
+        /// How the second is named (`output './list.txt'`, `stdout`).
+        second: String,
+    },
     /// The loop or one of its threads could not be started.
     Setup {
         /// What could not be done, as a verb phrase.
@@ -61,6 +69,10 @@ impl fmt::Display for CliError {
             CliError::Output { path, source } => {
                 write!(f, "cannot write to '{}': {source}", path.display())
             }
+            CliError::SameFile { first, second } => write!(
+                f,
+                "{first} and {second} are the same file, which writing one would destroy: give them different paths"
+            ),
             CliError::Setup { what, source } => write!(f, "cannot {what}: {source}"),
         }
     }
@@ -69,7 +81,7 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::NoTargets => None,
+            CliError::NoTargets | CliError::SameFile { .. } => None,
             CliError::Encoding(e) => Some(e),
             CliError::Request(e) => Some(e),
             CliError::Input { source, .. }

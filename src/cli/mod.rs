@@ -34,9 +34,7 @@ mod sink;
 pub(crate) mod stderr;
 mod writer;
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::thread::JoinHandle;
@@ -50,7 +48,7 @@ pub(crate) use error::CliError;
 
 use input::CliTargets;
 use report::{stats, text, timeline::Timeline};
-use settings::{Report, Settings};
+use settings::{Report, Settings, TimelineFile};
 use sink::{CliSink, SinkHandle};
 
 /// Chunks of output queued for the writer thread.
@@ -122,13 +120,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     drop(runtime);
     drop(sink);
     let written = finish_writer(writer);
-    if let (Some(timeline), Some(path)) = (timeline, &report.timeline) {
+    if let (Some(timeline), Some(file)) = (timeline, &report.timeline) {
         // The results are out already, so a failure here leaves the exit
         // status to them.
-        if let Err(e) = write_timeline(&timeline, path) {
+        if let Err(e) = write_timeline(&timeline, file) {
             stderr::line(format_args!(
                 "fetch-headers: cannot write timeline '{}': {e}",
-                path.display()
+                file.path.display()
             ));
         }
     }
@@ -253,13 +251,14 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary) {
     }
 }
 
-/// Writes `timeline` to `path`: SVG when the name ends in `.svg`, else a
-/// Chrome trace.
-fn write_timeline(timeline: &Timeline, path: &Path) -> io::Result<()> {
-    let svg = path
+/// Writes `timeline` to its file, opened before the run: SVG when the
+/// name ends in `.svg`, else a Chrome trace.
+fn write_timeline(timeline: &Timeline, file: &TimelineFile) -> io::Result<()> {
+    let svg = file
+        .path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("svg"));
-    let mut out = BufWriter::new(File::create(path)?);
+    let mut out = BufWriter::new(&file.file);
     if svg {
         timeline.write_svg(&mut out)?;
     } else {

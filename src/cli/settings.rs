@@ -7,8 +7,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::fs::FileTypeExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
 use fetch_headers::fetch::Config;
 use fetch_headers::files::Encoding;
@@ -20,14 +20,17 @@ use super::error::CliError;
 use super::input::Input;
 use super::sink::Format;
 
+/// The opened `-i` inputs, with their names as given.
+pub(crate) type Inputs = Vec<(String, Input)>;
+
 /// Everything a run needs, checked.
 pub(crate) struct Settings {
     /// The engine's settings.
     pub(crate) config: Config,
     /// The targets given as arguments.
     pub(crate) targets: Vec<String>,
-    /// The opened `-i` inputs, in order, with their names as given.
-    pub(crate) inputs: Vec<(String, Input)>,
+    /// The opened `-i` inputs, in order.
+    pub(crate) inputs: Inputs,
     /// How the inputs are encoded.
     pub(crate) encoding: Encoding,
     /// Where results go.
@@ -52,12 +55,23 @@ pub(crate) struct Report {
     pub(crate) stats: bool,
     /// `--json`: stats as JSON too.
     pub(crate) json: bool,
-    /// `--timeline FILE`.
-    pub(crate) timeline: Option<PathBuf>,
+    /// `--timeline FILE`, opened (and emptied) before the run.
+    pub(crate) timeline: Option<TimelineFile>,
+}
+
+/// The `--timeline` file: opened before the run, so a path that cannot be
+/// written fails before any fetch, and written after it.
+#[derive(Debug)]
+pub(crate) struct TimelineFile {
+    /// The path as given; `.svg` asks for a waterfall.
+    pub(crate) path: PathBuf,
+    /// The file, empty.
+    pub(crate) file: File,
 }
 
 impl Settings {
-    /// Checks `args` and opens the inputs and the output.
+    /// Checks `args` and opens the inputs and the outputs (`-o`,
+    /// `--timeline`), refusing two names for one file.
     pub(crate) fn new(args: Args) -> Result<Settings, CliError> {
         let Args {
             input,
@@ -71,8 +85,42 @@ impl Settings {
         }
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
         let config = config(request, &timeouts)?;
-        let inputs = open_inputs(&input.files)?;
-        let (out, output_watch) = open_output(output.file.as_ref(), output.append)?;
+        // Every file of the run is opened before anything is written, so
+        // two names for one file are found before either is truncated.
+        let (inputs, mut files) = open_inputs(&input.files)?;
+        let out_file = match &output.file {
+            Some(path) => Some((path, open_unwritten(path, output.append)?)),
+            None => None,
+        };
+        files.extend(match &out_file {
+            Some((path, file)) => named(format!("output '{}'", path.display()), file.as_fd()),
+            None => named("stdout".into(), io::stdout().as_fd()),
+        });
+        let timeline = match visibility.timeline {
+            Some(path) => Some(TimelineFile {
+                file: open_unwritten(&path, false)?,
+                path,
+            }),
+            None => None,
+        };
+        if let Some(timeline) = &timeline {
+            let what = format!("timeline '{}'", timeline.path.display());
+            files.extend(named(what, timeline.file.as_fd()));
+        }
+        refuse_same_file(&files)?;
+        if let (Some((path, file)), false) = (&out_file, output.append) {
+            truncate(file, path)?;
+        }
+        if let Some(timeline) = &timeline {
+            truncate(&timeline.file, &timeline.path)?;
+        }
+        let (out, output_watch): (Box<dyn Write + Send>, _) = match out_file {
+            Some((_, file)) => {
+                let watch = watchable(file.as_fd());
+                (Box::new(file), watch)
+            }
+            None => (Box::new(io::stdout()), watchable(io::stdout().as_fd())),
+        };
         let quiet = visibility.quiet;
         Ok(Settings {
             config,
@@ -93,7 +141,7 @@ impl Settings {
                 progress: !quiet && io::stderr().is_terminal(),
                 stats: visibility.stats,
                 json: output.json,
-                timeline: visibility.timeline,
+                timeline,
             },
         })
     }
@@ -131,49 +179,107 @@ fn config(args: RequestArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError>
     Ok(config)
 }
 
-/// Opens each `-i` input (`-` is stdin). A directory opens, but cannot be
-/// read: it is refused here, before any fetch.
-fn open_inputs(names: &[String]) -> Result<Vec<(String, Input)>, CliError> {
-    names
-        .iter()
-        .map(|name| -> Result<(String, Input), CliError> {
-            if name == "-" {
-                return Ok((name.clone(), Box::new(io::stdin())));
-            }
-            let refused = |source| CliError::Input {
-                path: name.clone(),
-                source,
-            };
-            let file = File::open(name).map_err(refused)?;
-            if file.metadata().map_err(refused)?.is_dir() {
-                return Err(refused(io::ErrorKind::IsADirectory.into()));
-            }
-            Ok((name.clone(), Box::new(file)))
-        })
-        .collect()
+/// Opens each `-i` input (`-` is stdin), and names the regular files among
+/// them. A directory opens, but cannot be read: it is refused here, before
+/// any fetch.
+fn open_inputs(names: &[String]) -> Result<(Inputs, Vec<NamedFile>), CliError> {
+    let mut inputs: Inputs = Vec::with_capacity(names.len());
+    let mut files = Vec::new();
+    for name in names {
+        let what = format!("input '{name}'");
+        if name == "-" {
+            files.extend(named(what, io::stdin().as_fd()).map(NamedFile::input));
+            inputs.push((name.clone(), Box::new(io::stdin())));
+            continue;
+        }
+        let refused = |source| CliError::Input {
+            path: name.clone(),
+            source,
+        };
+        let file = File::open(name).map_err(refused)?;
+        if file.metadata().map_err(refused)?.is_dir() {
+            return Err(refused(io::ErrorKind::IsADirectory.into()));
+        }
+        files.extend(named(what, file.as_fd()).map(NamedFile::input));
+        inputs.push((name.clone(), Box::new(file)));
+    }
+    Ok((inputs, files))
 }
 
-/// Opens `-o FILE` (truncated, or appended to with `--append`), or stdout;
-/// with it, a copy of its descriptor to watch if it is a pipe or a socket.
-fn open_output(
-    path: Option<&PathBuf>,
-    append: bool,
-) -> Result<(Box<dyn Write + Send>, Option<OwnedFd>), CliError> {
-    let Some(path) = path else {
-        return Ok((Box::new(io::stdout()), watchable(io::stdout().as_fd())));
-    };
-    let file = OpenOptions::new()
+/// A regular file of the run, as messages name it (`input 'list.txt'`,
+/// `stdout`), with its identity.
+struct NamedFile {
+    what: String,
+    /// Device and inode: equal for two names of one file (`x` and `./x`,
+    /// a symlink, a hard link).
+    id: (u64, u64),
+    /// An input: several inputs may be one file (it is read twice).
+    input: bool,
+}
+
+impl NamedFile {
+    fn input(self) -> NamedFile {
+        NamedFile {
+            input: true,
+            ..self
+        }
+    }
+}
+
+/// `fd`'s file, named `what`, if it is a regular file: only a regular file
+/// is destroyed by writing to another name of it (`/dev/null` may be both
+/// the output and the timeline).
+fn named(what: String, fd: BorrowedFd<'_>) -> Option<NamedFile> {
+    let metadata = File::from(fd.try_clone_to_owned().ok()?).metadata().ok()?;
+    metadata.file_type().is_file().then(|| NamedFile {
+        what,
+        id: (metadata.dev(), metadata.ino()),
+        input: false,
+    })
+}
+
+/// Refuses a run in which one file would be written under one name while
+/// read or written under another: `-i list.txt -o list.txt` would empty the
+/// list before reading it, `-o x --timeline x` would mix the two.
+fn refuse_same_file(files: &[NamedFile]) -> Result<(), CliError> {
+    for (i, first) in files.iter().enumerate() {
+        for second in &files[i + 1..] {
+            if first.id == second.id && !(first.input && second.input) {
+                return Err(CliError::SameFile {
+                    first: first.what.clone(),
+                    second: second.what.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` for writing (creating it, appending with `append`) without
+/// truncating it: that waits until the run's files are known to differ.
+fn open_unwritten(path: &Path, append: bool) -> Result<File, CliError> {
+    OpenOptions::new()
         .create(true)
         .write(true)
         .append(append)
-        .truncate(!append)
         .open(path)
         .map_err(|source| CliError::Output {
-            path: path.clone(),
+            path: path.to_owned(),
             source,
-        })?;
-    let watch = watchable(file.as_fd());
-    Ok((Box::new(file), watch))
+        })
+}
+
+/// Empties an output opened by [`open_unwritten`], if it is a regular
+/// file (a device or a pipe has nothing to empty).
+fn truncate(file: &File, path: &Path) -> Result<(), CliError> {
+    let failed = |source| CliError::Output {
+        path: path.to_owned(),
+        source,
+    };
+    if file.metadata().map_err(failed)?.is_file() {
+        file.set_len(0).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// A copy of `output`'s descriptor if it is a pipe or a socket, the kinds
