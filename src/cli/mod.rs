@@ -91,7 +91,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         let signals = Signals::once(&[libc::SIGINT, libc::SIGTERM])
             .map_err(CliError::setup("catch SIGINT and SIGTERM"))?;
         let signals = Rc::new(signals);
-        let note = report.summary.then_some(report.progress);
+        let note = report
+            .summary
+            .then_some(report.progress != writer::Progress::Off);
         drop(runtime::spawn(stop_on_signal(
             signals.clone(),
             stop.clone(),

@@ -19,6 +19,7 @@ use super::args::{Args, RequestArgs, TimeoutArgs};
 use super::error::CliError;
 use super::input::Input;
 use super::sink::Format;
+use super::writer::Progress;
 
 /// The opened `-i` inputs, with their names as given.
 pub(crate) type Inputs = Vec<(String, Input)>;
@@ -49,8 +50,8 @@ pub(crate) struct Settings {
 pub(crate) struct Report {
     /// The summary line (not with `-q`, nor with `--stats --json`).
     pub(crate) summary: bool,
-    /// A progress line on a terminal.
-    pub(crate) progress: bool,
+    /// A progress line on a terminal (not with `-q`).
+    pub(crate) progress: Progress,
     /// `--stats`, as JSON with `--json`.
     pub(crate) stats: bool,
     /// `--json`: stats as JSON too.
@@ -114,6 +115,11 @@ impl Settings {
         if let Some(timeline) = &timeline {
             truncate(&timeline.file, &timeline.path)?;
         }
+        let progress = match (visibility.quiet || !io::stderr().is_terminal(), &out_file) {
+            (true, _) => Progress::Off,
+            (false, None) if io::stdout().is_terminal() => Progress::SharingTheTerminal,
+            (false, _) => Progress::On,
+        };
         let (out, output_watch): (Box<dyn Write + Send>, _) = match out_file {
             Some((_, file)) => {
                 let watch = watchable(file.as_fd());
@@ -138,7 +144,7 @@ impl Settings {
                 // `--stats --json` prints one JSON object, the summary in
                 // it: a text line after it would make stderr unparsable.
                 summary: !(quiet || visibility.stats && output.json),
-                progress: !quiet && io::stderr().is_terminal(),
+                progress,
                 stats: visibility.stats,
                 json: output.json,
                 timeline,

@@ -3,7 +3,8 @@
 //!
 //! The loop hands it [`Chunk`]s through a bounded channel; it writes each,
 //! flushes when no more are queued, and on a terminal keeps a progress line
-//! on stderr.
+//! on stderr. When the results go to that same terminal, the progress line
+//! is erased before each write, so no result is glued to its end.
 
 use std::io::{self, Write};
 use std::os::fd::OwnedFd;
@@ -36,12 +37,24 @@ pub(crate) struct Report {
     pub(crate) result: io::Result<()>,
 }
 
+/// Where the progress line goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// None (`-q`, or stderr is not a terminal).
+    Off,
+    /// On stderr's terminal, the results elsewhere.
+    On,
+    /// On the terminal the results go to as well: it is erased before
+    /// results are written, so none starts after it on the same line.
+    SharingTheTerminal,
+}
+
 /// Starts the writer thread on `out`; it ends when the sending side is
 /// dropped, or at the first write error.
 pub(crate) fn spawn(
     rx: Receiver<Chunk>,
     out: Box<dyn Write + Send>,
-    progress: bool,
+    progress: Progress,
 ) -> thread::JoinHandle<Report> {
     thread::spawn(move || {
         let mut failed = 0;
@@ -54,20 +67,32 @@ pub(crate) fn spawn(
 fn write_all(
     rx: &Receiver<Chunk>,
     mut out: Box<dyn Write + Send>,
-    progress: bool,
+    progress: Progress,
     failed: &mut u64,
 ) -> io::Result<()> {
     let started = Instant::now();
     let mut last_progress = started;
     let mut ok = 0u64;
+    // A progress line is on the terminal, with the cursor at its end.
+    let mut shown = false;
     while let Some(chunk) = rx.recv_blocking() {
+        if shown && progress == Progress::SharingTheTerminal {
+            stderr::write("\r\x1b[K");
+            shown = false;
+        }
         out.write_all(chunk.text.as_bytes())?;
         ok += chunk.ok;
         *failed += chunk.failed;
         if rx.is_empty() {
             out.flush()?;
         }
-        if progress && last_progress.elapsed() >= PROGRESS_EVERY {
+        if progress != Progress::Off && last_progress.elapsed() >= PROGRESS_EVERY {
+            if progress == Progress::SharingTheTerminal {
+                // The results must reach the terminal before the line that
+                // is drawn after them (stdout is buffered, stderr is not).
+                out.flush()?;
+            }
+            shown = true;
             last_progress = Instant::now();
             let done = ok + *failed;
             let rate = done as f64 / started.elapsed().as_secs_f64();
@@ -77,7 +102,7 @@ fn write_all(
             ));
         }
     }
-    if progress {
+    if progress != Progress::Off {
         stderr::write("\r\x1b[K");
     }
     out.flush()
