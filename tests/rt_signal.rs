@@ -45,8 +45,8 @@ fn every_delivery_is_reported() {
     with_deadline(Duration::from_secs(30), || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            let signals = Signals::new(&[libc::SIGUSR2, libc::SIGWINCH]).unwrap();
-            for signal in [Signal::USR2, Signal::WINCH, Signal::USR2] {
+            let signals = Signals::new(&[libc::SIGUSR2, libc::SIGURG]).unwrap();
+            for signal in [Signal::USR2, Signal::URG, Signal::USR2] {
                 send_from_a_thread(signal);
                 assert_eq!(signals.recv().await.unwrap(), signal.as_raw());
             }

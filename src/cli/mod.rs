@@ -15,9 +15,9 @@
 //! [`run`] wires those pieces together and turns the run into an exit
 //! status: 0 when every outcome written was an answer, 1 when some failed,
 //! 2 when the results could not be written or reading the targets failed
-//! part-way (a usage error is 2 as well,
-//! found before the run by [`Settings::new`]), and 128 + the signal's
-//! number when SIGINT (130) or SIGTERM (143) stopped the run.
+//! part-way (a usage error is 2 as well, found before the run by
+//! [`Settings::new`]), and 128 + the signal's number when SIGINT (130) or
+//! SIGTERM (143) stopped the run.
 //!
 //! A run stops early two ways, both through the engine's [`Stop`]: a
 //! signal gives the fetches in flight [`GRACE`] to finish and reports the
