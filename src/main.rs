@@ -2,8 +2,9 @@
 //! command's layer in `cli/` (ripgrep's `main` is the model).
 //!
 //! Exit status: 0 when every target answered with a response head, 1 when
-//! any target failed, 2 for a usage error or when the results could not be
-//! written.
+//! any target failed, 2 for a usage error or when the targets could not be
+//! read or the results could not be written, 130 or 143 when SIGINT or SIGTERM stopped the run (see
+//! `cli::run`).
 
 mod cli;
 
@@ -13,7 +14,9 @@ fn main() -> ExitCode {
     // A panic is a bug in fetch-headers, never the user's or a server's
     // doing: say so in one line instead of a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("fetch-headers: internal error (a bug; please report it): {info}");
+        cli::stderr::line(format_args!(
+            "fetch-headers: internal error (a bug; please report it): {info}"
+        ));
     }));
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args = match cli::Args::parse_or_exit_code() {
@@ -26,7 +29,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("fetch-headers: {e}");
+            cli::stderr::line(format_args!("fetch-headers: {e}"));
             ExitCode::from(2)
         }
     }

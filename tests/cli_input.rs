@@ -2,7 +2,7 @@
 //! memory should ever hold.
 mod support;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -238,4 +238,62 @@ fn wait4(pid: u32) -> (libc::c_int, libc::rusage) {
             "wait4: {error}"
         );
     }
+}
+
+/// `-i DIR` is a usage error, found before any fetch: exit status 2 and a
+/// message naming the directory.
+#[test]
+fn input_directory_is_refused() {
+    with_deadline(LIMIT, || {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().display().to_string();
+        let run = cli(["-i", &name]);
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot read targets from '{name}'")),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    });
+}
+
+/// A read error in the middle of a list ends the run with exit status 2
+/// and a message naming the input, after the results of the targets read
+/// before it. The input is a pseudo-terminal's master whose slave wrote
+/// two targets and closed: reading it gives those lines, then EIO.
+#[test]
+fn read_error_in_the_middle_of_a_list_exits_2_after_the_results() {
+    with_deadline(LIMIT, || {
+        let addr = http_server(NORMAL);
+        let (master, mut slave) = support::pty();
+        write!(slave, "http://{addr}/1\nhttp://{addr}/2\n").unwrap();
+        drop(slave);
+        let output = Command::new(support::BIN)
+            .args(FAST)
+            .args(["--json", "-i", "-"])
+            .stdin(Stdio::from(master))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("cannot read targets from '-'") && stderr.contains("os error 5"),
+            "{stderr}"
+        );
+        let objects = support::json_lines(std::str::from_utf8(&output.stdout).unwrap());
+        let mut targets: Vec<&str> = objects
+            .iter()
+            .map(|o| o["target"].as_str().unwrap())
+            .collect();
+        targets.sort_unstable();
+        assert_eq!(
+            targets,
+            [format!("http://{addr}/1"), format!("http://{addr}/2")]
+        );
+        assert!(objects.iter().all(|o| o["status"] == 200), "{objects:?}");
+    });
 }

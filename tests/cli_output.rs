@@ -508,8 +508,8 @@ fn failed_output_write_is_an_error_exit() {
 /// When the reader of stdout goes away (`fetch-headers ... | head -1`),
 /// the run stops taking new targets instead of fetching the whole list
 /// for nobody. Here 1,000 silent targets at `-c 10` with a 1s read timeout
-/// would take 100 s; after the pipe closes only the fetches in flight
-/// finish.
+/// would take 100 s; after the pipe closes, the fetches in flight are
+/// cancelled (`tests/cli_stop.rs` holds them longer).
 #[test]
 fn closed_stdout_stops_the_run() {
     with_deadline(LIMIT, || {
@@ -542,6 +542,10 @@ fn closed_stdout_stops_the_run() {
             elapsed < Duration::from_secs(20),
             "kept fetching for {elapsed:?} after stdout closed"
         );
-        assert_eq!(status.code(), Some(1), "the fetches that ran failed");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "the one outcome written was an answer; the cancelled ones were never written"
+        );
     });
 }

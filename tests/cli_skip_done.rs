@@ -44,7 +44,12 @@ fn the_same_command_line_starts_and_resumes_a_run() {
         let first = run(&[a.to_string(), refused.clone()]);
         assert_eq!(first.code, Some(1), "{}", first.stderr);
         let second = run(&[a.to_string(), refused.clone(), b.to_string()]);
-        assert_eq!(second.code, Some(0), "only b ran, and it answered: {}", second.stderr);
+        assert_eq!(
+            second.code,
+            Some(0),
+            "only b ran, and it answered: {}",
+            second.stderr
+        );
         assert!(
             second.stderr.contains("1 host: 1 ok") && second.stderr.contains("2 skipped as done"),
             "{}",

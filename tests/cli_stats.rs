@@ -111,3 +111,20 @@ fn a_phase_with_no_samples_has_null_statistics() {
         assert!(first_byte[key].is_null(), "{key}: {first_byte}");
     }
 }
+
+/// Without `-q` too, `--stats --json` leaves stderr one JSON object (it
+/// holds the summary): no text summary line after it.
+#[test]
+fn stats_as_json_are_all_of_stderr() {
+    let addr = support::http_server(RESPONSE);
+    let output = run(vec!["--json".into(), "--stats".into(), addr.to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut objects = serde_json::Deserializer::from_str(&stderr).into_iter::<serde_json::Value>();
+    let stats = objects
+        .next()
+        .expect("a JSON object")
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    assert_eq!(stats["summary"]["hosts"], 1, "{stderr}");
+    assert!(objects.next().is_none(), "only one JSON object: {stderr}");
+    assert_eq!(output.status.code(), Some(0));
+}

@@ -171,6 +171,9 @@ pub(crate) struct OutputArgs {
     pub(crate) live: bool,
 
     /// Write results to FILE instead of stdout.
+    ///
+    /// FILE must not be an input or the --timeline file (under any name:
+    /// a symlink, `./x`); that is refused before anything is written.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
 
@@ -193,7 +196,8 @@ pub(crate) struct VisibilityArgs {
 
     /// Print the loop's counters and per-phase latencies at the end.
     ///
-    /// To stderr: an aligned table, or one JSON object with --json.
+    /// To stderr: an aligned table, or with --json one JSON object, which
+    /// holds the summary and is then all that stderr gets.
     #[arg(long)]
     pub(crate) stats: bool,
 
@@ -203,7 +207,9 @@ pub(crate) struct VisibilityArgs {
     /// and read phases and the event loop's own spans; open it in Perfetto
     /// or chrome://tracing), or an SVG waterfall, one bar per target, when
     /// FILE ends in `.svg`. Every target's timings are kept in memory until
-    /// the end (about 200 bytes each).
+    /// the end (about 200 bytes each). FILE is opened before the run, so a
+    /// path that cannot be written fails before any fetch; it must not be
+    /// an input or the --output file.
     #[arg(long, value_name = "FILE")]
     pub(crate) timeline: Option<PathBuf>,
 }
@@ -250,8 +256,16 @@ Error kinds:
     text.push_str(
         "
 Exit status:
-  0 every target answered, 1 some failed, 2 usage error or the results could
-  not be written.
+  0 every target answered, 1 some failed, 2 usage error, the targets could not
+  be read (the results before the error are written) or the results could
+  not be written, 130 or 143 when SIGINT or SIGTERM stopped the run.
+
+Stopping early:
+  On SIGINT (Ctrl-C) or SIGTERM no new target starts, the fetches in flight
+  get 1s to finish, and those still going are reported as `interrupted`;
+  then the summary, and the exit status above. A second signal quits at
+  once. When the output's reader leaves (| head -1), the fetches in flight
+  are cancelled at once, and the exit status counts the outcomes written.
 
 Logging:
   RUST_LOG=fetch_headers=debug shows each connection's phases; =trace every

@@ -43,6 +43,14 @@ pub(crate) enum CliError {
         /// The path as given.
         path: PathBuf,
     },
+    /// Two of the run's files are one file under two names, and one of
+    /// them would be written.
+    SameFile {
+        /// How the first is named (`input 'list.txt'`).
+        first: String,
+        /// How the second is named (`output './list.txt'`, `stdout`).
+        second: String,
+    },
     /// The loop or one of its threads could not be started.
     Setup {
         /// What could not be done, as a verb phrase.
@@ -81,6 +89,10 @@ impl fmt::Display for CliError {
                 "--skip-done '{}' is also the output, which -o would empty; add --append",
                 path.display()
             ),
+            CliError::SameFile { first, second } => write!(
+                f,
+                "{first} and {second} are the same file, which writing one would destroy: give them different paths"
+            ),
             CliError::Setup { what, source } => write!(f, "cannot {what}: {source}"),
         }
     }
@@ -89,7 +101,9 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::NoTargets | CliError::SkipDoneTruncated { .. } => None,
+            CliError::NoTargets
+            | CliError::SkipDoneTruncated { .. }
+            | CliError::SameFile { .. } => None,
             CliError::Encoding(e) => Some(e),
             CliError::Request(e) => Some(e),
             CliError::Input { source, .. }

@@ -40,12 +40,30 @@ pub(crate) fn raise_fd_limit() -> u64 {
 /// How many sockets can be open at once under the soft limit `soft`, with
 /// what is open now staying open: at least one.
 pub(crate) fn max_concurrency(soft: u64) -> usize {
-    let reserve = RESERVED_FDS.min(soft / 4);
-    let left = soft.saturating_sub(open_fds() + reserve);
-    usize::try_from(left).unwrap_or(usize::MAX).max(1)
+    usize::try_from(room_for_sockets(soft))
+        .unwrap_or(usize::MAX)
+        .max(1)
 }
 
-/// Descriptors open now, not counting the one that lists them.
-fn open_fds() -> u64 {
-    std::fs::read_dir("/proc/self/fd").map_or(3, |dir| dir.count().saturating_sub(1) as u64)
+/// Descriptors left for sockets under `soft`, after what is open now and
+/// the reserve.
+pub(crate) fn room_for_sockets(soft: u64) -> u64 {
+    let reserve = RESERVED_FDS.min(soft / 4);
+    free_fds(soft).saturating_sub(reserve)
+}
+
+/// Descriptor numbers below `soft` that are free now. The limit bounds the
+/// number a new descriptor gets, so one inherited above it (a parent's
+/// fd 251, say) takes no room; and when even listing them fails for want
+/// of a descriptor, none is free.
+fn free_fds(soft: u64) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return 0;
+    };
+    let below = dir
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .filter(|&fd| fd < soft)
+        .count() as u64;
+    // The listing's own descriptor is one of them, and is closed again.
+    soft.saturating_sub(below.saturating_sub(1))
 }

@@ -14,8 +14,13 @@ use fetch_headers::fetch::Targets;
 use fetch_headers::files::{Encoding, Errors};
 use fetch_headers::runtime::channel::{self, Receiver};
 
+use super::error::CliError;
+
 /// A reader (a file or stdin) with one target per line.
 pub(crate) type Input = Box<dyn Read + Send>;
+
+/// An input that failed: its name as given (`-` for stdin), and why.
+type ReadError = (String, io::Error);
 
 /// The targets of a run: the arguments first, then the inputs' lines.
 pub(crate) struct CliTargets {
@@ -25,11 +30,11 @@ pub(crate) struct CliTargets {
 }
 
 impl CliTargets {
-    /// `args`, then the lines of `inputs` (decoded from `encoding`) read
-    /// by a thread of their own, started here if there are any.
+    /// `args`, then the lines of `inputs` (named, decoded from `encoding`)
+    /// read by a thread of their own, started here if there are any.
     pub(crate) fn new(
         args: Vec<String>,
-        inputs: Vec<Input>,
+        inputs: Vec<(String, Input)>,
         encoding: Encoding,
     ) -> io::Result<CliTargets> {
         let inputs = match inputs.is_empty() {
@@ -40,6 +45,15 @@ impl CliTargets {
             args: args.into_iter(),
             inputs,
         })
+    }
+}
+
+impl CliTargets {
+    /// The read error that ended the targets early, if one did: the run
+    /// then ends with exit status 2, after the results it has.
+    pub(crate) fn take_error(&mut self) -> Option<CliError> {
+        let (path, source) = self.inputs.as_mut()?.error.take()?;
+        Some(CliError::Input { path, source })
     }
 }
 
@@ -62,8 +76,10 @@ const BATCH: usize = 256;
 /// The loop's end of the reader thread: yields targets one at a time.
 #[derive(Debug)]
 struct TargetReader {
-    rx: Receiver<Vec<String>>,
+    rx: Receiver<Result<Vec<String>, ReadError>>,
     batch: std::vec::IntoIter<String>,
+    /// The read error that ended the inputs, once it has come.
+    error: Option<ReadError>,
 }
 
 impl Targets for TargetReader {
@@ -72,7 +88,13 @@ impl Targets for TargetReader {
             if let Some(target) = self.batch.next() {
                 return Some(target);
             }
-            self.batch = self.rx.recv().await?.into_iter();
+            match self.rx.recv().await? {
+                Ok(batch) => self.batch = batch.into_iter(),
+                Err(error) => {
+                    self.error = Some(error);
+                    return None;
+                }
+            }
         }
     }
 }
@@ -82,12 +104,12 @@ impl Targets for TargetReader {
 pub(crate) const MAX_LINE: usize = 8 * 1024;
 
 /// Starts a thread that reads `inputs` in order and sends each target:
-/// trimmed lines, without blank lines and `#` comments. Read errors and
-/// invalid UTF-8 are logged and sent on as (bad) targets, so the run says
-/// which line was wrong. File lines are decoded from `encoding`; bytes that
-/// do not decode are kept as `\xNN` escapes, which then fail as bad targets
-/// naming the bytes.
-fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetReader> {
+/// trimmed lines, without blank lines and `#` comments. File lines are
+/// decoded from `encoding`; bytes that do not decode are kept as `\xNN`
+/// escapes, which then fail as bad targets naming the bytes. A read error
+/// ends the reading: the targets read before it are sent, then the error,
+/// for the run to end with.
+fn spawn_reader(inputs: Vec<(String, Input)>, encoding: Encoding) -> io::Result<TargetReader> {
     let (tx, rx) = channel::channel(QUEUE);
     thread::Builder::new()
         .name("fetch-headers-input".into())
@@ -95,9 +117,9 @@ fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetRead
             let mut batch = Vec::with_capacity(BATCH);
             // Hands the batch over; false once the loop has stopped listening.
             let send = |batch: &mut Vec<String>| {
-                batch.is_empty() || tx.send_blocking(std::mem::take(batch)).is_ok()
+                batch.is_empty() || tx.send_blocking(Ok(std::mem::take(batch))).is_ok()
             };
-            for input in inputs {
+            for (name, input) in inputs {
                 let mut reader = BufReader::with_capacity(64 * 1024, input);
                 let mut line = Vec::new();
                 loop {
@@ -111,8 +133,10 @@ fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetRead
                         Ok(0) => break,
                         Ok(_) => {}
                         Err(e) => {
-                            log::error!("reading targets: {e}");
-                            break;
+                            if send(&mut batch) {
+                                let _ = tx.send_blocking(Err((name, e)));
+                            }
+                            return;
                         }
                     }
                     batch.extend(target_of(&line, &encoding));
@@ -123,6 +147,7 @@ fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetRead
     Ok(TargetReader {
         rx,
         batch: Vec::new().into_iter(),
+        error: None,
     })
 }
 
@@ -130,7 +155,12 @@ fn spawn_reader(inputs: Vec<Input>, encoding: Encoding) -> io::Result<TargetRead
 fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> {
     let mut total = 0;
     loop {
-        let buf = reader.fill_buf()?;
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            // A signal landed on this thread mid-read: read again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buf.is_empty() {
             return Ok(total);
         }

@@ -5,16 +5,24 @@
 //!  args ──► settings ──► input (arguments, then the reader thread)
 //!                           │
 //!                           ▼
-//!                   fetch::run on the loop ──► sink ──► writer thread ──► stdout / -o FILE
-//!                           │
+//!   SIGINT, SIGTERM ──► fetch::run_until on the loop ──► sink ──► writer thread ──► stdout / -o FILE
+//!   (as readiness)          │        ▲                                    │
+//!                           │        └── Stop ◄── the reader left ◄──────┘
 //!                           ▼
 //!          summary, --stats, --timeline on stderr and in files
 //! ```
 //!
 //! [`run`] wires those pieces together and turns the run into an exit
-//! status: 0 when every target answered, 1 when some failed, 2 when the
-//! results could not be written (a usage error is 2 as well, found before
-//! the run by [`Settings::new`]).
+//! status: 0 when every outcome written was an answer, 1 when some failed,
+//! 2 when the results could not be written or reading the targets failed
+//! part-way (a usage error is 2 as well, found before the run by
+//! [`Settings::new`]), and 128 + the signal's number when SIGINT (130) or
+//! SIGTERM (143) stopped the run.
+//!
+//! A run stops early two ways, both through the engine's [`Stop`]: a
+//! signal gives the fetches in flight [`GRACE`] to finish and reports the
+//! rest as `interrupted`; an output whose reader left (`| head -1`) cancels
+//! them at once, since nobody will read their outcomes.
 
 mod args;
 mod error;
@@ -26,28 +34,27 @@ mod settings;
 mod shard;
 mod sink;
 mod skip_done;
+pub(crate) mod stderr;
 mod writer;
 
 use std::cell::Cell;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use fetch_headers::fetch::{self, Config, Summary};
-use fetch_headers::runtime::{channel, Runtime, Stats};
+use fetch_headers::fetch::{self, Config, Stop, StopReason, Summary};
+use fetch_headers::runtime::{self, channel, Runtime, Signals, Stats};
 
 pub(crate) use args::Args;
 pub(crate) use error::CliError;
 
 use input::CliTargets;
 use report::{stats, text, timeline::Timeline, Skipped};
-use settings::{Report, Settings};
+use settings::{Report, Settings, TimelineFile};
 use shard::{Shard, ShardTargets};
-use sink::{CliSink, SinkHandle, UntilOutputCloses};
+use sink::{CliSink, SinkHandle};
 use skip_done::SkipDone;
 
 /// Chunks of output queued for the writer thread.
@@ -63,42 +70,87 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         shard,
         encoding,
         output,
+        output_watch,
         format,
         report,
     } = Settings::new(args)?;
     let fd_limit = fd_limit::raise_fd_limit();
     let runtime = Runtime::new().map_err(CliError::setup("create the event loop"))?;
-    let targets = CliTargets::new(targets, inputs, encoding)
+    let mut targets = CliTargets::new(targets, inputs, encoding)
         .map_err(CliError::setup("start the input thread"))?;
-    // Everything the run keeps open is open now: what is left is for sockets.
-    fit_concurrency_to_fd_limit(&mut config, fd_limit);
 
     let (tx, rx) = channel::channel(OUTPUT_QUEUE);
     let writer = writer::spawn(rx, output, report.progress);
+    // A pipe's reader can leave (`| head -1`) while the writer has nothing
+    // to write, so nothing would fail to tell us: a thread watches for it.
+    let reader_left = match output_watch {
+        Some(fd) => Some(writer::watch_reader(fd).map_err(CliError::setup("watch the output"))?),
+        None => None,
+    };
     let timeline = report
         .timeline
         .is_some()
         .then(|| Timeline::new(Instant::now()));
     runtime.record_spans(timeline.is_some());
-    let sink = CliSink::new(format, tx, timeline);
+    let stop = Stop::new();
+    let sink = CliSink::new(format, tx, timeline, stop.clone());
+    let handle = Rc::new(SinkHandle(sink.clone()));
     let (other_shards, done) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
     // A shard's targets first, so only its own count as done or not.
-    let targets = ShardTargets {
-        targets,
+    let mut shard_targets = ShardTargets {
+        targets: &mut targets,
         shard: shard.unwrap_or(Shard { k: 1, n: 1 }),
         skipped: other_shards.clone(),
     };
-    let targets = SkipDone {
-        targets,
+    let mut targets_to_fetch = SkipDone {
+        targets: &mut shard_targets,
         done: skip_done.unwrap_or_default(),
         skipped: done.clone(),
     };
-    let targets = UntilOutputCloses {
-        targets,
-        sink: sink.clone(),
-    };
-    let handle = Rc::new(SinkHandle(sink.clone()));
-    let summary = runtime.block_on(fetch::run(config, targets, handle));
+    let (summary, signals) = runtime.block_on(async {
+        // Without the descriptors to catch them (a tiny open-file limit), a
+        // signal ends the run at once, as it would any program.
+        // Catching them takes descriptors; a fetch needs one too, and
+        // comes first.
+        let signals = match Signals::once(&[libc::SIGINT, libc::SIGTERM]) {
+            Ok(signals) if fd_limit::room_for_sockets(fd_limit) > 0 => Some(Rc::new(signals)),
+            Ok(_) => {
+                stderr::line(
+                    "fetch-headers: the open-file limit leaves no descriptor to catch SIGINT and SIGTERM: a signal will end the run at once",
+                );
+                None
+            }
+            Err(e) => {
+                stderr::line(format_args!(
+                    "fetch-headers: cannot catch SIGINT and SIGTERM ({e}): a signal will end the run at once"
+                ));
+                None
+            }
+        };
+        if let Some(signals) = &signals {
+            let note = report
+                .summary
+                .then_some(report.progress != writer::Progress::Off);
+            drop(runtime::spawn(stop_on_signal(
+                signals.clone(),
+                stop.clone(),
+                note,
+            )));
+        }
+        // Everything the run keeps open is open now: what is left is for
+        // sockets.
+        fit_concurrency_to_fd_limit(&mut config, fd_limit);
+        if let Some(reader_left) = reader_left {
+            let sink = sink.clone();
+            drop(runtime::spawn(async move {
+                if reader_left.recv().await.is_some() {
+                    sink.output_closed();
+                }
+            }));
+        }
+        let summary = fetch::run_until(config, &mut targets_to_fetch, handle, stop).await;
+        Ok::<_, CliError>((summary, signals))
+    })?;
 
     sink.flush();
     let timeline = sink.take_timeline().map(|mut timeline| {
@@ -110,59 +162,122 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     // sink; dropping the last sink closes the channel, and the writer ends.
     drop(runtime);
     drop(sink);
-    let output_failed = finish_writer(writer);
-    if let (Some(timeline), Some(path)) = (timeline, &report.timeline) {
+    let written = finish_writer(writer);
+    if let (Some(timeline), Some(file)) = (timeline, &report.timeline) {
         // The results are out already, so a failure here leaves the exit
         // status to them.
-        if let Err(e) = write_timeline(&timeline, path) {
-            eprintln!(
+        if let Err(e) = write_timeline(&timeline, file) {
+            stderr::line(format_args!(
                 "fetch-headers: cannot write timeline '{}': {e}",
-                path.display()
-            );
+                file.path.display()
+            ));
         }
+    }
+    // Reading the targets failed part-way: the results so far are out,
+    // and the run is a failure of the command, not of the targets.
+    let input_error = targets.take_error();
+    if let Some(e) = &input_error {
+        stderr::line(format_args!("fetch-headers: {e}"));
     }
     let skipped = Skipped {
         done: done.get(),
         shard: shard.map(|shard| (shard, other_shards.get())),
     };
     print_reports(&report, &loop_stats, &summary, skipped);
-    Ok(if output_failed {
+    // Until the process exits, a second signal still ends it at once.
+    drop(signals);
+    Ok(exit_status(&summary, &written, input_error.is_some()))
+}
+
+/// How long the fetches in flight may go on after SIGINT or SIGTERM.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// Waits on the loop for SIGINT or SIGTERM, then stops the run: no more
+/// targets, [`GRACE`] for the fetches in flight. `Signals::once` has then
+/// given the signals their default action back, so a second one ends the
+/// process at once. With `note` (not `-q`), says so on stderr, erasing the
+/// progress line first if `note` is `Some(true)`.
+async fn stop_on_signal(signals: Rc<Signals>, stop: Stop, note: Option<bool>) {
+    let signal = match signals.recv().await {
+        Ok(signal) => signal,
+        Err(e) => {
+            log::warn!("cannot wait for signals: {e}");
+            return;
+        }
+    };
+    let reason = StopReason::Signal(signal);
+    if let Some(progress) = note {
+        let erase = if progress { "\r\x1b[K" } else { "" };
+        stderr::line(format_args!(
+            "{erase}fetch-headers: {reason}: the fetches in flight have {}s to finish; a second signal ends it at once",
+            GRACE.as_secs()
+        ));
+    }
+    stop.request(reason, GRACE);
+}
+
+/// The exit status: 128 + the signal's number after a signal (130 for
+/// SIGINT, 143 for SIGTERM), as shells report a process the signal ended;
+/// 2 when results could not be written or the targets could not be read;
+/// else 0 when every outcome written was an answer, 1 when some failed.
+/// Outcomes the output never took (its reader left) do not count: a reader
+/// leaving is not a failure.
+fn exit_status(summary: &Summary, written: &Written, input_failed: bool) -> ExitCode {
+    if let Some(StopReason::Signal(signal)) = summary.stopped {
+        return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
+    }
+    if written.failed_to_write || input_failed {
         ExitCode::from(2)
-    } else if summary.failures() == 0 {
+    } else if written.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 /// Lowers the concurrency, with a note, to what the open-file limit holds.
 fn fit_concurrency_to_fd_limit(config: &mut Config, soft_limit: u64) {
     let most = fd_limit::max_concurrency(soft_limit);
     if config.concurrency > most {
-        eprintln!(
+        stderr::line(format_args!(
             "fetch-headers: the open-file limit is {soft_limit} (hard limit reached), so concurrency is lowered from {} to {most}",
             config.concurrency
-        );
+        ));
         config.concurrency = most;
     }
 }
 
-/// Waits for the writer thread; true if results could not be written.
-/// Results that were not written are a failure of the run, whatever the
-/// targets did: a script must not take exit status 0 for a full disk.
-fn finish_writer(writer: JoinHandle<io::Result<()>>) -> bool {
-    match writer.join() {
-        Ok(Ok(())) => false,
+/// What the writer thread got out.
+struct Written {
+    /// Failed outcomes written whole.
+    failed: u64,
+    /// Results could not be written (not counting a reader who left).
+    failed_to_write: bool,
+}
+
+/// Waits for the writer thread. Results that were not written are a
+/// failure of the run, whatever the targets did: a script must not take
+/// exit status 0 for a full disk.
+fn finish_writer(writer: JoinHandle<writer::Report>) -> Written {
+    let Ok(report) = writer.join() else {
+        stderr::line("fetch-headers: the output thread crashed");
+        return Written {
+            failed: 0,
+            failed_to_write: true,
+        };
+    };
+    let failed_to_write = match &report.result {
+        Ok(()) => false,
         // The reader of a pipe left (`| head`): it took what it wanted.
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => false,
-        Ok(Err(e)) => {
-            eprintln!("fetch-headers: writing results failed: {e}");
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            stderr::line(format_args!("fetch-headers: writing results failed: {e}"));
             true
         }
-        Err(_) => {
-            eprintln!("fetch-headers: the output thread crashed");
-            true
-        }
+    };
+    Written {
+        failed: report.failed,
+        failed_to_write,
     }
 }
 
@@ -174,20 +289,21 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped
         } else {
             stats::table(loop_stats, summary)
         };
-        eprint!("{table}");
+        stderr::write(&table);
     }
     if report.summary {
-        eprintln!("{}", text::summary(summary, skipped));
+        stderr::line(text::summary(summary, skipped));
     }
 }
 
-/// Writes `timeline` to `path`: SVG when the name ends in `.svg`, else a
-/// Chrome trace.
-fn write_timeline(timeline: &Timeline, path: &Path) -> io::Result<()> {
-    let svg = path
+/// Writes `timeline` to its file, opened before the run: SVG when the
+/// name ends in `.svg`, else a Chrome trace.
+fn write_timeline(timeline: &Timeline, file: &TimelineFile) -> io::Result<()> {
+    let svg = file
+        .path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("svg"));
-    let mut out = BufWriter::new(File::create(path)?);
+    let mut out = BufWriter::new(&file.file);
     if svg {
         timeline.write_svg(&mut out)?;
     } else {

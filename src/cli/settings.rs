@@ -6,6 +6,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use fetch_headers::fetch::Config;
@@ -13,12 +15,16 @@ use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
 
-use super::args::{Args, OutputArgs, RequestArgs, TimeoutArgs};
+use super::args::{Args, RequestArgs, TimeoutArgs};
 use super::error::CliError;
 use super::input::Input;
 use super::shard::Shard;
 use super::sink::Format;
 use super::skip_done::DoneSet;
+use super::writer::Progress;
+
+/// The opened `-i` inputs, with their names as given.
+pub(crate) type Inputs = Vec<(String, Input)>;
 
 /// Everything a run needs, checked.
 pub(crate) struct Settings {
@@ -27,7 +33,7 @@ pub(crate) struct Settings {
     /// The targets given as arguments.
     pub(crate) targets: Vec<String>,
     /// The opened `-i` inputs, in order.
-    pub(crate) inputs: Vec<Input>,
+    pub(crate) inputs: Inputs,
     /// The targets to skip (`--skip-done`).
     pub(crate) skip_done: Option<DoneSet>,
     /// This run's share of the targets (`--shard`).
@@ -36,6 +42,9 @@ pub(crate) struct Settings {
     pub(crate) encoding: Encoding,
     /// Where results go.
     pub(crate) output: Box<dyn Write + Send>,
+    /// The output again, if it is a pipe or a socket: its reader can leave,
+    /// and the run watches for that.
+    pub(crate) output_watch: Option<OwnedFd>,
     /// How outcomes are shown.
     pub(crate) format: Format,
     /// What is reported besides the outcomes.
@@ -45,20 +54,31 @@ pub(crate) struct Settings {
 /// What the run reports on stderr and in files, besides the outcomes.
 #[derive(Debug)]
 pub(crate) struct Report {
-    /// The summary line (not with `-q`).
+    /// The summary line (not with `-q`, nor with `--stats --json`).
     pub(crate) summary: bool,
-    /// A progress line on a terminal.
-    pub(crate) progress: bool,
+    /// A progress line on a terminal (not with `-q`).
+    pub(crate) progress: Progress,
     /// `--stats`, as JSON with `--json`.
     pub(crate) stats: bool,
     /// `--json`: stats as JSON too.
     pub(crate) json: bool,
-    /// `--timeline FILE`.
-    pub(crate) timeline: Option<PathBuf>,
+    /// `--timeline FILE`, opened (and emptied) before the run.
+    pub(crate) timeline: Option<TimelineFile>,
+}
+
+/// The `--timeline` file: opened before the run, so a path that cannot be
+/// written fails before any fetch, and written after it.
+#[derive(Debug)]
+pub(crate) struct TimelineFile {
+    /// The path as given; `.svg` asks for a waterfall.
+    pub(crate) path: PathBuf,
+    /// The file, empty.
+    pub(crate) file: File,
 }
 
 impl Settings {
-    /// Checks `args` and opens the inputs and the output.
+    /// Checks `args` and opens the inputs and the outputs (`-o`,
+    /// `--timeline`), refusing two names for one file.
     pub(crate) fn new(args: Args) -> Result<Settings, CliError> {
         let Args {
             input,
@@ -72,10 +92,60 @@ impl Settings {
         }
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
         let config = config(request, &timeouts)?;
-        let inputs = open_inputs(&input.files)?;
-        // Read before the output is opened: it may be the same file.
-        let skip_done = load_done(input.skip_done.as_deref(), &output)?;
-        let out = open_output(output.file.as_ref(), output.append)?;
+        // Every file of the run is opened before anything is written, so
+        // two names for one file are found before either is truncated.
+        let (inputs, mut files) = open_inputs(&input.files)?;
+        let out_file = match &output.file {
+            Some(path) => Some((path, open_unwritten(path, output.append)?)),
+            None => None,
+        };
+        files.extend(match &out_file {
+            Some((path, file)) => named(
+                format!("output '{}'", path.display()),
+                file.as_fd(),
+                Role::Output,
+            ),
+            None => named("stdout".into(), io::stdout().as_fd(), Role::Output),
+        });
+        let timeline = match visibility.timeline {
+            Some(path) => Some(TimelineFile {
+                file: open_unwritten(&path, false)?,
+                path,
+            }),
+            None => None,
+        };
+        if let Some(timeline) = &timeline {
+            let what = format!("timeline '{}'", timeline.path.display());
+            files.extend(named(what, timeline.file.as_fd(), Role::Timeline));
+        }
+        refuse_same_file(&files)?;
+        // Read before the output is emptied: it may be the same file.
+        let skip_done = match &input.skip_done {
+            Some(path) => Some(load_done(
+                path,
+                &files,
+                out_file.is_some() && !output.append,
+            )?),
+            None => None,
+        };
+        if let (Some((path, file)), false) = (&out_file, output.append) {
+            truncate(file, path)?;
+        }
+        if let Some(timeline) = &timeline {
+            truncate(&timeline.file, &timeline.path)?;
+        }
+        let progress = match (visibility.quiet || !io::stderr().is_terminal(), &out_file) {
+            (true, _) => Progress::Off,
+            (false, None) if io::stdout().is_terminal() => Progress::SharingTheTerminal,
+            (false, _) => Progress::On,
+        };
+        let (out, output_watch): (Box<dyn Write + Send>, _) = match out_file {
+            Some((_, file)) => {
+                let watch = watchable(file.as_fd());
+                (Box::new(file), watch)
+            }
+            None => (Box::new(io::stdout()), watchable(io::stdout().as_fd())),
+        };
         let quiet = visibility.quiet;
         Ok(Settings {
             config,
@@ -85,17 +155,20 @@ impl Settings {
             shard: input.shard,
             encoding,
             output: out,
+            output_watch,
             format: Format {
                 json: output.json,
                 verbose: visibility.verbose,
                 live: output.live,
             },
             report: Report {
-                summary: !quiet,
-                progress: !quiet && io::stderr().is_terminal(),
+                // `--stats --json` prints one JSON object, the summary in
+                // it: a text line after it would make stderr unparsable.
+                summary: !(quiet || visibility.stats && output.json),
+                progress,
                 stats: visibility.stats,
                 json: output.json,
-                timeline: visibility.timeline,
+                timeline,
             },
         })
     }
@@ -133,74 +206,160 @@ fn config(args: RequestArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError>
     Ok(config)
 }
 
-/// Opens each `-i` input (`-` is stdin).
-fn open_inputs(names: &[String]) -> Result<Vec<Input>, CliError> {
-    names
-        .iter()
-        .map(|name| -> Result<Input, CliError> {
-            if name == "-" {
-                return Ok(Box::new(io::stdin()));
-            }
-            match File::open(name) {
-                Ok(file) => Ok(Box::new(file)),
-                Err(source) => Err(CliError::Input {
-                    path: name.clone(),
-                    source,
-                }),
-            }
-        })
-        .collect()
+/// Opens each `-i` input (`-` is stdin), and names the regular files among
+/// them. A directory opens, but cannot be read: it is refused here, before
+/// any fetch.
+fn open_inputs(names: &[String]) -> Result<(Inputs, Vec<NamedFile>), CliError> {
+    let mut inputs: Inputs = Vec::with_capacity(names.len());
+    let mut files = Vec::new();
+    for name in names {
+        let what = format!("input '{name}'");
+        if name == "-" {
+            files.extend(named(what, io::stdin().as_fd(), Role::Input));
+            inputs.push((name.clone(), Box::new(io::stdin())));
+            continue;
+        }
+        let refused = |source| CliError::Input {
+            path: name.clone(),
+            source,
+        };
+        let file = File::open(name).map_err(refused)?;
+        if file.metadata().map_err(refused)?.is_dir() {
+            return Err(refused(io::ErrorKind::IsADirectory.into()));
+        }
+        files.extend(named(what, file.as_fd(), Role::Input));
+        inputs.push((name.clone(), Box::new(file)));
+    }
+    Ok((inputs, files))
 }
 
-/// Opens `-o FILE` (truncated, or appended to with `--append`), or stdout.
-fn open_output(path: Option<&PathBuf>, append: bool) -> Result<Box<dyn Write + Send>, CliError> {
-    let Some(path) = path else {
-        return Ok(Box::new(io::stdout()));
-    };
-    let file = OpenOptions::new()
+/// A regular file of the run, as messages name it (`input 'list.txt'`,
+/// `stdout`), with its identity.
+struct NamedFile {
+    what: String,
+    /// Device and inode: equal for two names of one file (`x` and `./x`,
+    /// a symlink, a hard link).
+    id: (u64, u64),
+    /// What the run does with it.
+    role: Role,
+}
+
+/// What a run does with one of its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Reads it: several inputs may be one file (it is read twice).
+    Input,
+    /// Writes the results to it.
+    Output,
+    /// Writes the timeline to it.
+    Timeline,
+}
+
+/// `fd`'s file, named `what`, if it is a regular file: only a regular file
+/// is destroyed by writing to another name of it (`/dev/null` may be both
+/// the output and the timeline).
+fn named(what: String, fd: BorrowedFd<'_>, role: Role) -> Option<NamedFile> {
+    let metadata = File::from(fd.try_clone_to_owned().ok()?).metadata().ok()?;
+    metadata.file_type().is_file().then(|| NamedFile {
+        what,
+        id: (metadata.dev(), metadata.ino()),
+        role,
+    })
+}
+
+/// Refuses a run in which one file would be written under one name while
+/// read or written under another: `-i list.txt -o list.txt` would empty the
+/// list before reading it, `-o x --timeline x` would mix the two.
+fn refuse_same_file(files: &[NamedFile]) -> Result<(), CliError> {
+    for (i, first) in files.iter().enumerate() {
+        for second in &files[i + 1..] {
+            if first.id == second.id && !(first.role == Role::Input && second.role == Role::Input) {
+                return Err(CliError::SameFile {
+                    first: first.what.clone(),
+                    second: second.what.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` for writing (creating it, appending with `append`) without
+/// truncating it: that waits until the run's files are known to differ.
+fn open_unwritten(path: &Path, append: bool) -> Result<File, CliError> {
+    OpenOptions::new()
         .create(true)
         .write(true)
         .append(append)
-        .truncate(!append)
         .open(path)
         .map_err(|source| CliError::Output {
-            path: path.clone(),
+            path: path.to_owned(),
             source,
-        })?;
-    Ok(Box::new(file))
+        })
 }
 
-/// Reads `--skip-done FILE`. It may be the output file too, but only with
-/// `--append`: without it the output would be emptied, and the next resume
-/// would know of nothing done.
-fn load_done(path: Option<&Path>, output: &OutputArgs) -> Result<Option<DoneSet>, CliError> {
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    let done = DoneSet::load(path).map_err(|source| CliError::SkipDone {
+/// Empties an output opened by [`open_unwritten`], if it is a regular
+/// file (a device or a pipe has nothing to empty).
+fn truncate(file: &File, path: &Path) -> Result<(), CliError> {
+    let failed = |source| CliError::Output {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    if file.metadata().map_err(failed)?.is_file() {
+        file.set_len(0).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// A copy of `output`'s descriptor if it is a pipe or a socket, the kinds
+/// of output whose reader can go away.
+fn watchable(output: BorrowedFd<'_>) -> Option<OwnedFd> {
+    let file = File::from(output.try_clone_to_owned().ok()?);
+    let kind = file.metadata().ok()?.file_type();
+    (kind.is_fifo() || kind.is_socket()).then(|| file.into())
+}
+
+/// Reads `--skip-done FILE`. It may be the output too (appended to), but
+/// not an `-o` file the run is about to empty (`truncating`: no `--append`),
+/// which would leave the next resume knowing of nothing done; nor the
+/// timeline, which is emptied before the run.
+fn load_done(path: &Path, files: &[NamedFile], truncating: bool) -> Result<DoneSet, CliError> {
+    let failed = |source| CliError::SkipDone {
+        path: path.to_owned(),
+        source,
+    };
+    // A file that does not exist yet holds nothing done, so the command
+    // line that resumes a run can start it too.
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DoneSet::default()),
+        Err(e) => return Err(failed(e)),
+    };
+    let what = format!("--skip-done '{}'", path.display());
+    if let Some(done) = named(what, file.as_fd(), Role::Input) {
+        for other in files.iter().filter(|other| other.id == done.id) {
+            match other.role {
+                Role::Input => {}
+                Role::Output if !truncating => {}
+                Role::Output => {
+                    return Err(CliError::SkipDoneTruncated {
+                        path: path.to_owned(),
+                    })
+                }
+                Role::Timeline => {
+                    return Err(CliError::SameFile {
+                        first: done.what,
+                        second: other.what.clone(),
+                    })
+                }
+            }
+        }
+    }
+    let done = DoneSet::read(file).map_err(failed)?;
     log::debug!(
         "--skip-done: {} targets done in '{}'",
         done.len(),
         path.display()
     );
-    if let Some(out) = &output.file {
-        if !output.append && same_file(path, out) {
-            return Err(CliError::SkipDoneTruncated {
-                path: path.to_owned(),
-            });
-        }
-    }
-    Ok(Some(done))
-}
-
-/// Whether two paths name the same existing file (device and inode).
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
+    Ok(done)
 }

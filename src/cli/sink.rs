@@ -3,8 +3,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
-use fetch_headers::fetch::{Outcome, Sink, Targets};
+use fetch_headers::fetch::{Outcome, Sink, Stop, StopReason};
 use fetch_headers::runtime::{self, channel::Sender};
 
 use super::report::{json, text, timeline::Timeline};
@@ -37,21 +38,34 @@ pub(crate) struct CliSink {
     flush_scheduled: Cell<bool>,
     /// Every outcome's timings, only with `--timeline`.
     timeline: RefCell<Option<Timeline>>,
-    /// Set once the writer thread has gone.
-    closed: Cell<bool>,
+    /// The run's stop, for when the output closes.
+    stop: Stop,
 }
 
 impl CliSink {
     /// A sink handing its text to `tx`, keeping a timeline if given one.
-    pub(crate) fn new(format: Format, tx: Sender<Chunk>, timeline: Option<Timeline>) -> Rc<Self> {
+    /// Stops the run through `stop` when the output closes.
+    pub(crate) fn new(
+        format: Format,
+        tx: Sender<Chunk>,
+        timeline: Option<Timeline>,
+        stop: Stop,
+    ) -> Rc<Self> {
         Rc::new(CliSink {
             format,
             tx,
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
             timeline: RefCell::new(timeline),
-            closed: Cell::new(false),
+            stop,
         })
+    }
+
+    /// The output has closed: its reader left (`| head -1`), or a write
+    /// failed. Nobody will see the outcomes of the fetches in flight, so
+    /// they are cancelled at once, with no grace, and no target is started.
+    pub(crate) fn output_closed(&self) {
+        self.stop.request(StopReason::OutputClosed, Duration::ZERO);
     }
 
     /// Queues `text` (carrying `ok` and `failed` outcomes) for the writer.
@@ -75,33 +89,15 @@ impl CliSink {
         self.flush_scheduled.set(false);
         let chunk = self.pending.take();
         // The writer thread only goes away when it failed to write (the
-        // error is reported at the end); remember it, so no more targets
-        // are started for output nobody will see.
+        // error is reported at the end).
         if (!chunk.text.is_empty() || chunk.ok + chunk.failed > 0) && self.tx.push(chunk).is_err() {
-            self.closed.set(true);
+            self.output_closed();
         }
     }
 
     /// The timeline, once the run is over.
     pub(crate) fn take_timeline(&self) -> Option<Timeline> {
         self.timeline.take()
-    }
-}
-
-/// The targets, until the output is gone: once the writer has stopped
-/// (the reader of a pipe left, as `| head` does, or a write failed), new
-/// fetches would only make results nobody sees. Fetches in flight finish.
-pub(crate) struct UntilOutputCloses<T> {
-    pub(crate) targets: T,
-    pub(crate) sink: Rc<CliSink>,
-}
-
-impl<T: Targets> Targets for UntilOutputCloses<T> {
-    async fn next(&mut self) -> Option<String> {
-        if self.sink.closed.get() {
-            return None;
-        }
-        self.targets.next().await
     }
 }
 

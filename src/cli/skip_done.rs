@@ -20,7 +20,6 @@
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
-use std::path::Path;
 use std::rc::Rc;
 
 use fetch_headers::fetch::Targets;
@@ -35,14 +34,8 @@ pub(crate) struct DoneSet {
 }
 
 impl DoneSet {
-    /// Reads the outcomes in `path`. A file that does not exist yet holds
-    /// none, so the command line that resumes a run can start it too.
-    pub(crate) fn load(path: &Path) -> io::Result<DoneSet> {
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DoneSet::default()),
-            Err(e) => return Err(e),
-        };
+    /// Reads the outcomes in `file`.
+    pub(crate) fn read(file: File) -> io::Result<DoneSet> {
         let mut reader = BufReader::new(file);
         let mut hashes = Vec::new();
         let mut line = Vec::new();

@@ -33,11 +33,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::outcome::{Expired, FetchError, Outcome, Timings};
+use super::stop::Interrupts;
 use super::target::{parse_target, Target, TargetError};
 use super::{Config, Sink};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
 use crate::net::{ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
-use crate::runtime::{sleep_until, Sleep};
+use crate::runtime::{sleep_until, Key, Sleep};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
 pub(crate) const SCRATCH_SIZE: usize = 16 * 1024;
@@ -49,6 +50,8 @@ pub(crate) struct RunContext {
     pub(crate) resolver: Resolver,
     /// The one buffer every read goes to; only head bytes are kept.
     pub(crate) scratch: RefCell<Vec<u8>>,
+    /// The fetches in flight, for a stopped run to interrupt.
+    pub(crate) interrupts: Interrupts,
 }
 
 /// Where a fetch is, with what that phase needs.
@@ -106,6 +109,9 @@ pub(crate) struct Fetch<'a, S> {
     timer: Sleep,
     /// When the current phase must be over (before `max_time` applies).
     phase_deadline: Instant,
+    /// Its waker's place in the run's [`Interrupts`], from the first poll
+    /// to the outcome.
+    in_flight: Option<Key>,
 }
 
 /// A target line, taken up: the future of its outcome. That is the fetch,
@@ -114,6 +120,10 @@ pub(crate) struct Fetch<'a, S> {
 /// It is one future, awaited where it is made, so the task that runs it
 /// holds one fetch's state: a `match` with an `.await` inside an arm would
 /// keep the matched value alive beside the fetch being awaited.
+// The lint would box the fetch: one more allocation per target, where the
+// enum already lives in its task's boxed future, and `Rejected` only for a
+// moment.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Start<'a, S> {
     /// The fetch.
     Fetch(Fetch<'a, S>),
@@ -177,6 +187,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             phase: Phase::Resolve(PoolLookup::default()),
             timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
             phase_deadline,
+            in_flight: None,
         })
     }
 
@@ -356,14 +367,26 @@ impl<S: Sink> Future for Fetch<'_, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
         let this = self.get_mut();
-        let result = match this.advance(cx) {
-            Poll::Ready(result) => result,
-            // Waiting on I/O or DNS: make sure the timer will wake us too.
-            Poll::Pending => match Pin::new(&mut this.timer).poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(()) => Err(this.expired().into()),
-            },
+        let interrupts = &this.run.interrupts;
+        // A stopped run ends its fetches where they are (see `stop.rs`).
+        let result = if let Some(reason) = interrupts.reason() {
+            Err(FetchError::Interrupted(reason))
+        } else {
+            if this.in_flight.is_none() {
+                this.in_flight = Some(interrupts.enter(cx.waker()));
+            }
+            match this.advance(cx) {
+                Poll::Ready(result) => result,
+                // Waiting on I/O or DNS: make sure the timer will wake us too.
+                Poll::Pending => match Pin::new(&mut this.timer).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => Err(this.expired().into()),
+                },
+            }
         };
+        if let Some(key) = this.in_flight.take() {
+            interrupts.leave(key);
+        }
         // Dropping the phase closes the socket now, not when the task ends.
         this.phase = Phase::Done;
         this.timings.total = this.timings.start.elapsed();
@@ -378,6 +401,15 @@ impl<S: Sink> Future for Fetch<'_, S> {
             result,
             timings: this.timings,
         })
+    }
+}
+
+impl<S> Drop for Fetch<'_, S> {
+    fn drop(&mut self) {
+        // Dropped unfinished (its task aborted, the loop shut down).
+        if let Some(key) = self.in_flight.take() {
+            self.run.interrupts.leave(key);
+        }
     }
 }
 

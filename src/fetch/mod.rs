@@ -8,17 +8,21 @@
 //! memory follows the concurrency, not the length of the input.
 //!
 //! Invariant: every target taken from the source produces exactly one
-//! outcome, an `Ok` head or one [`FetchError`], within `max_time`.
+//! outcome, an `Ok` head or one [`FetchError`], within `max_time`. That
+//! holds for a run stopped early too ([`run_until`], `stop.rs`): the
+//! fetches it cuts short end with an `interrupted` outcome.
 
 mod config;
 mod histogram;
 mod job;
 mod outcome;
+mod stop;
 mod summary;
 mod target;
 
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Instant;
@@ -26,18 +30,27 @@ use std::time::Instant;
 pub use config::Config;
 pub use histogram::Histogram;
 pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Timings};
+pub use stop::{Stop, StopReason};
 pub use summary::{Latency, Summary};
 pub use target::{parse_target, Target, TargetError};
 
 use job::{Fetch, RunContext};
 
 use crate::net::Resolver;
-use crate::runtime;
+use crate::runtime::{self, sleep_until};
 
 /// Where targets come from, one at a time.
 pub trait Targets {
     /// The next target line, or `None` at the end of the input.
     fn next(&mut self) -> impl Future<Output = Option<String>>;
+}
+
+/// A source lent to a run, so its owner can ask it afterwards how it
+/// ended (the command's input reports a read error this way).
+impl<T: Targets + ?Sized> Targets for &mut T {
+    fn next(&mut self) -> impl Future<Output = Option<String>> {
+        (**self).next()
+    }
 }
 
 /// Targets from an iterator (a list in memory).
@@ -93,6 +106,31 @@ impl Slots {
         }
     }
 
+    /// Waits until no fetch is in flight, or until the grace of `stop`'s
+    /// request runs out; a later request that shortens the grace is seen
+    /// at once.
+    async fn drain_within_grace(&self, stop: &Stop) {
+        let Some(deadline) = stop.deadline() else {
+            return;
+        };
+        let mut grace = sleep_until(deadline);
+        poll_fn(|cx| {
+            if self.in_flight.get() == 0 {
+                return Poll::Ready(());
+            }
+            if let Some(deadline) = stop.deadline() {
+                grace.reset(deadline);
+            }
+            if Pin::new(&mut grace).poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            runtime::store_waker(&mut self.driver.borrow_mut(), cx);
+            stop.wake_on_request(cx);
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Waits until fewer than `limit` fetches are in flight.
     async fn below(&self, limit: usize) {
         poll_fn(|cx| {
@@ -109,10 +147,20 @@ impl Slots {
 
 /// Fetches every target from `targets`, `config.concurrency` at a time,
 /// and hands each outcome to `sink`. Must run inside `Runtime::block_on`.
-pub async fn run<S: Sink + 'static>(
+pub async fn run<S: Sink + 'static>(config: Config, targets: impl Targets, sink: Rc<S>) -> Summary {
+    run_until(config, targets, sink, Stop::new()).await
+}
+
+/// [`run`], until `stop` is requested, if it is: then no more targets are
+/// taken, the fetches in flight get the request's grace, and those still
+/// going after it end with [`FetchError::Interrupted`]. Every target taken
+/// still gets one outcome, and [`Summary::stopped`] says why the run
+/// stopped.
+pub async fn run_until<S: Sink + 'static>(
     config: Config,
     mut targets: impl Targets,
     sink: Rc<S>,
+    stop: Stop,
 ) -> Summary {
     let started = Instant::now();
     let concurrency = config.concurrency.max(1);
@@ -120,14 +168,20 @@ pub async fn run<S: Sink + 'static>(
         resolver: Resolver::new(config.dns_workers),
         config,
         scratch: RefCell::new(vec![0; job::SCRATCH_SIZE]),
+        interrupts: Default::default(),
     });
     let slots = Rc::new(Slots::default());
     let summary = Rc::new(RefCell::new(Summary::default()));
 
     loop {
-        slots.below(concurrency).await;
-        sink.ready().await;
-        let Some(input) = targets.next().await else {
+        // A free slot, room in the sink, the next target: a stop request
+        // ends any of these waits.
+        let next = stop.unless_stopped(async {
+            slots.below(concurrency).await;
+            sink.ready().await;
+            targets.next().await
+        });
+        let Some(Some(input)) = next.await else {
             break;
         };
         slots.in_flight.set(slots.in_flight.get() + 1);
@@ -141,10 +195,19 @@ pub async fn run<S: Sink + 'static>(
             slots.release();
         }));
     }
-    // The summary is complete only once the last fetch has finished.
-    slots.below(1).await;
+    // The summary is complete only once the last fetch has finished. A
+    // stop, requested before or while they finish, gives them its grace
+    // and then interrupts those still going.
+    if stop.unless_stopped(slots.below(1)).await.is_none() {
+        slots.drain_within_grace(&stop).await;
+        if let (Some(reason), 1..) = (stop.reason(), slots.in_flight.get()) {
+            run.interrupts.interrupt_all(reason);
+        }
+        slots.below(1).await;
+    }
     sink.ready().await;
     let mut summary = summary.take();
     summary.elapsed = started.elapsed();
+    summary.stopped = stop.reason();
     summary
 }

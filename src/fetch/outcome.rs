@@ -5,6 +5,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::stop::StopReason;
 use super::target::TargetError;
 use crate::http::{HeadError, ProtocolError, RequestError, ResponseHead};
 use crate::net::{ConnectError, DnsError};
@@ -39,11 +40,14 @@ pub enum ErrorKind {
     Unsupported,
     /// A local failure: out of file descriptors, memory, ports.
     Local,
+    /// The run was stopped (a signal, the output closed) before the fetch
+    /// ended.
+    Interrupted,
 }
 
 impl ErrorKind {
     /// Every kind, in the order summaries list them (the declaration order).
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::BadTarget,
         ErrorKind::Dns,
         ErrorKind::Refused,
@@ -57,6 +61,7 @@ impl ErrorKind {
         ErrorKind::TooLarge,
         ErrorKind::Unsupported,
         ErrorKind::Local,
+        ErrorKind::Interrupted,
     ];
 
     /// The name used in output and JSON.
@@ -75,6 +80,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too-large",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Local => "local",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 
@@ -94,6 +100,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "the head went past a size limit",
             ErrorKind::Unsupported => "needs something not built yet (https://)",
             ErrorKind::Local => "out of file descriptors, memory or ports",
+            ErrorKind::Interrupted => "the run was stopped (a signal, the output closed) first",
         }
     }
 
@@ -167,6 +174,8 @@ pub enum FetchError {
     Head(HeadError),
     /// A time limit ran out.
     Timeout(Expired),
+    /// The run was stopped before the fetch ended.
+    Interrupted(StopReason),
 }
 
 impl FetchError {
@@ -191,6 +200,7 @@ impl FetchError {
             FetchError::Timeout(Expired::Connect { .. }) => ErrorKind::ConnectTimeout,
             FetchError::Timeout(Expired::Send(_) | Expired::Read(_)) => ErrorKind::ReadTimeout,
             FetchError::Timeout(Expired::Total(_)) => ErrorKind::Timeout,
+            FetchError::Interrupted(_) => ErrorKind::Interrupted,
         }
     }
 }
@@ -228,6 +238,7 @@ impl fmt::Display for FetchError {
                     write!(f, "no complete response head within {}", Human(limit))
                 }
             },
+            FetchError::Interrupted(reason) => reason.fmt(f),
         }
     }
 }
@@ -241,7 +252,7 @@ impl std::error::Error for FetchError {
             FetchError::Connect(e) => Some(e),
             FetchError::Send(e) | FetchError::Read(e) => Some(e),
             FetchError::Head(e) => Some(e),
-            FetchError::Timeout(_) => None,
+            FetchError::Timeout(_) | FetchError::Interrupted(_) => None,
         }
     }
 }

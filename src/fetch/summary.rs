@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::histogram::Histogram;
 use super::outcome::{ErrorKind, Outcome};
+use super::stop::StopReason;
 
 /// Latency of each phase, over the targets that reached it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Phase latencies.
     pub latency: Latency,
+    /// Why the run was stopped before the end of its targets, if it was.
+    pub stopped: Option<StopReason>,
 }
 
 impl Summary {

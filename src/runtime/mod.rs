@@ -23,7 +23,9 @@
 //! The loop is single-threaded, like asyncio and tokio's `current_thread`
 //! runtime: futures need not be `Send`. Other threads (the DNS workers, and
 //! the command's input and output threads) reach the loop only through a
-//! task's `Waker`, or a [`channel`] whose ends wake through one.
+//! task's `Waker`, or a [`channel`] whose ends wake through one. Signals
+//! reach it as readiness too: a handler writes a byte to a socket the
+//! reactor watches ([`Signals`]).
 
 pub mod channel;
 mod context;
@@ -33,6 +35,7 @@ mod io_source;
 mod join;
 mod join_handle;
 mod reactor;
+mod signal;
 mod slab;
 mod spans;
 mod stats;
@@ -49,12 +52,14 @@ use std::rc::Rc;
 
 pub use join::{join_all, race, yield_now};
 pub use join_handle::{JoinError, JoinHandle};
+pub use signal::{signal_name, Signals};
 pub use spans::{LoopSpan, SpanKind, MAX_SPANS};
 pub use stats::Stats;
 pub use timer::{sleep, sleep_until, timeout, Elapsed, Sleep};
 
 pub(crate) use io_source::IoSource;
 pub(crate) use reactor::{Direction, Drained};
+pub(crate) use slab::{Key, Slab};
 pub(crate) use stats::{Counter, Counters};
 pub(crate) use sync::lock;
 pub(crate) use waker::store_waker;

@@ -7,8 +7,9 @@ pub mod dns_server;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -502,4 +503,84 @@ pub fn cli_with_stdin<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>, stdin:
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         elapsed: started.elapsed(),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Runs watched while they go: signals, closing pipes, deadlines.
+// ---------------------------------------------------------------------------
+
+/// A server that reads each request head, says so on the returned channel,
+/// and then holds its answer until the client leaves: a fetch of it stays
+/// in flight, waiting for its first byte, for as long as the test wants.
+pub fn held_server() -> (SocketAddr, mpsc::Receiver<()>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Arc::new(Mutex::new(tx));
+    let addr = serve(move |mut stream| {
+        read_head(&mut stream);
+        let _ = tx.lock().expect("request channel").send(());
+        let mut sink = [0u8; 64];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    });
+    (addr, rx)
+}
+
+/// Starts `fetch-headers` with `args`: stdin empty, stdout and stderr
+/// piped for the test to read while the run goes on.
+pub fn spawn_cli<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Child {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fetch-headers")
+}
+
+/// Sends `signal` to `child`, as `kill -INT PID` would.
+pub fn send_signal(child: &Child, signal: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a child's pid");
+    rustix::process::kill_process(pid, signal).expect("kill(2)");
+}
+
+/// Waits for `child` to exit; one still running after `limit` is killed
+/// (SIGKILL) and fails the test, so a run that hangs never outlives it.
+pub fn wait_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let pid = child.id();
+    let (done, exited) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        if exited.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+            return true;
+        }
+        false
+    });
+    let status = child.wait().expect("wait for fetch-headers");
+    let _ = done.send(());
+    let killed = watchdog.join().expect("watchdog");
+    assert!(!killed, "fetch-headers was still running after {limit:?}");
+    status
+}
+
+/// A new pseudo-terminal: its master and its slave (the terminal a program
+/// sees). Data written to the slave is read from the master (with `\n`
+/// turned into `\r\n`); once every slave descriptor is closed and the
+/// data is read, reading the master fails with EIO.
+pub fn pty() -> (std::fs::File, std::fs::File) {
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+    use std::os::unix::fs::OpenOptionsExt;
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .expect("posix_openpt");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(std::ffi::OsStr::from_bytes(name.as_bytes()))
+        .expect("open the pty's slave");
+    (std::fs::File::from(master), slave)
 }

@@ -103,6 +103,8 @@ pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> String
             json.null();
         }
     }
+    let stopped = summary.stopped.map(|reason| reason.to_string());
+    json.key("stopped").opt_string(stopped.as_deref());
     json.end_object();
     json.end_object();
     out.push('\n');

@@ -55,8 +55,8 @@ pub(crate) fn started(out: &mut String, target: &str) {
 
 /// The summary line for stderr:
 /// `3 hosts: 2 ok, 1 failed (dns 1) in 0.52s, 5.8 hosts/s`, then what the
-/// run left out: the targets `--skip-done` found done, and `--shard`'s
-/// share.
+/// run left out (the targets `--skip-done` found done, `--shard`'s share)
+/// and, for a run stopped early, why: `...; interrupted by SIGINT`.
 pub(crate) fn summary(summary: &Summary, skipped: Skipped) -> String {
     let noun = if summary.hosts == 1 { "host" } else { "hosts" };
     let mut line = format!(
@@ -86,6 +86,9 @@ pub(crate) fn summary(summary: &Summary, skipped: Skipped) -> String {
             line,
             "; shard {shard}, {others} targets of other shards skipped"
         );
+    }
+    if let Some(reason) = summary.stopped {
+        let _ = write!(line, "; {reason}");
     }
     line
 }
