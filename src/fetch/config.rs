@@ -2,9 +2,35 @@
 
 use std::time::Duration;
 
-use super::target::Target;
+use super::target::{Scheme, Target};
 use crate::http::{Limits, Method, Request, RequestError, Version, USER_AGENT};
 use crate::net::Family;
+use crate::tls::TlsConnector;
+
+/// How a target written without a scheme is fetched (`--scheme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemeChoice {
+    /// Plain HTTP, port 80: the seed's behaviour.
+    #[default]
+    Http,
+    /// HTTPS, port 443.
+    Https,
+    /// Both, one after the other: two outcomes for such a target, one per
+    /// scheme, each naming its URL.
+    Both,
+}
+
+impl SchemeChoice {
+    /// The schemes a target line is fetched with: the default ones for a
+    /// line without a scheme (the one it names wins otherwise).
+    pub fn for_line(self, line: &str) -> &'static [Scheme] {
+        match self {
+            SchemeChoice::Both if !line.contains("://") => &[Scheme::Http, Scheme::Https],
+            SchemeChoice::Https => &[Scheme::Https],
+            SchemeChoice::Http | SchemeChoice::Both => &[Scheme::Http],
+        }
+    }
+}
 
 /// How to fetch: concurrency, timeouts, request shape, limits.
 #[derive(Debug, Clone)]
@@ -33,6 +59,15 @@ pub struct Config {
     pub limits: Limits,
     /// DNS worker threads.
     pub dns_workers: usize,
+    /// The scheme of targets written without one.
+    pub scheme: SchemeChoice,
+    /// The TLS client for `https` targets; `None` builds the default one
+    /// (Mozilla's roots, verification on) when the first is met.
+    pub tls: Option<TlsConnector>,
+    /// Follow redirects (`-L`).
+    pub follow_redirects: bool,
+    /// The most redirects one fetch follows (`--max-redirs`).
+    pub max_redirects: u32,
 }
 
 impl Default for Config {
@@ -50,16 +85,25 @@ impl Default for Config {
             family: Family::Any,
             limits: Limits::default(),
             dns_workers: 16,
+            scheme: SchemeChoice::Http,
+            tls: None,
+            follow_redirects: false,
+            max_redirects: 10,
         }
     }
 }
 
 impl Config {
-    /// The request this configuration sends to `target`.
-    pub(crate) fn request(&self, target: &Target) -> Request {
+    /// The request this configuration sends to `target`. `path`, when set,
+    /// replaces the target's own path; a redirect's target keeps its path.
+    pub(crate) fn request(&self, target: &Target, redirected: bool) -> Request {
+        let path = match (&self.path, redirected) {
+            (Some(path), false) => path.clone(),
+            _ => target.path.clone(),
+        };
         Request {
             method: self.method,
-            path: self.path.clone().unwrap_or_else(|| target.path.clone()),
+            path,
             host: target.host_header(),
             user_agent: self.user_agent.clone(),
             headers: self.headers.clone(),
@@ -73,10 +117,11 @@ impl Config {
     /// one failure per target after connecting to each.
     pub fn check_request(&self) -> Result<(), RequestError> {
         let probe = Target {
+            scheme: Scheme::Http,
             host: "example.com".to_owned(),
             port: 80,
             path: "/".to_owned(),
         };
-        self.request(&probe).to_bytes().map(drop)
+        self.request(&probe, false).to_bytes().map(drop)
     }
 }

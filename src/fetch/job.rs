@@ -2,17 +2,22 @@
 //! driver spawns per target.
 //!
 //! ```text
-//!  Resolve ──► Connect ──► Send ──► Read ──► outcome
-//!  (the name's   (its addresses (the      (until the final head:
-//!   addresses)    in turn)       request)  interim 1xx heads are kept)
+//!  Resolve ──► Connect ──► [Handshake] ──► Send ──► Read ──► outcome
+//!  (the name's   (its         (https       (the      (until the final head:
+//!   addresses)    addresses)   only: TLS)   request)  interim 1xx heads kept)
+//!     ▲                                                 │
+//!     └──────────── a redirect, with -L ◄───────────────┘
 //! ```
 //!
 //! The seed did these steps with `open_connection`, `write`/`drain` and a
 //! `readline` loop, each an `await`. Here they are the states of one enum,
 //! [`Phase`], and each has one method ([`Fetch::resolve`],
-//! [`Fetch::connect`], [`Fetch::send`], [`Fetch::read`]) that takes the
-//! phase's state by value and says what comes next: the next phase, a wait
-//! in the same phase, or the result. A hand-written state machine, not an
+//! [`Fetch::connect`], [`Fetch::handshake`], [`Fetch::send`],
+//! [`Fetch::read`]) that takes the phase's state by value and says what
+//! comes next: the next phase, a wait in the same phase, or the result. A
+//! redirect followed (`-L`) is one more hop of the same fetch: the state
+//! machine starts again at `Resolve` with the new target, under the same
+//! `max_time`. A hand-written state machine, not an
 //! `async fn`, for two reasons a header fetcher cares about:
 //!
 //! - **Memory.** An `async fn` with nested `timeout`s keeps every
@@ -21,24 +26,28 @@
 //!   buffer while it waits: reads go to one scratch buffer shared by the
 //!   loop, and only head bytes are kept, in the parser.
 //! - **One timer per fetch.** The timer is always set to the nearest limit:
-//!   `connect_timeout` (for resolve + connect), `read_timeout` (renewed by
+//!   `connect_timeout` (for resolve + connect + TLS handshake, per hop),
+//!   `read_timeout` (renewed by
 //!   every byte), or `max_time` (the whole fetch). Renewing it after a read
 //!   only moves a deadline later, which costs no timer operation.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::outcome::{Expired, FetchError, Outcome, Timings};
+use super::outcome::{Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
 use super::stop::Interrupts;
-use super::target::{parse_target, Target, TargetError};
+use super::target::{internal_range, parse_target_as, Scheme, Target, TargetError};
 use super::{Config, Sink};
+use crate::http::redirect::{self, LocationError};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
-use crate::net::{ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
+use crate::net::{Addresses, ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Key, Sleep};
+use crate::tls::{TlsConnector, TlsError, TlsOptions, TlsStream};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
 pub(crate) const SCRATCH_SIZE: usize = 16 * 1024;
@@ -52,6 +61,32 @@ pub(crate) struct RunContext {
     pub(crate) scratch: RefCell<Vec<u8>>,
     /// The fetches in flight, for a stopped run to interrupt.
     pub(crate) interrupts: Interrupts,
+    /// The TLS client, made when the first `https` target needs it.
+    pub(crate) tls: OnceCell<Result<TlsConnector, String>>,
+}
+
+impl RunContext {
+    pub(crate) fn new(config: Config) -> RunContext {
+        RunContext {
+            resolver: Resolver::new(config.dns_workers),
+            config,
+            scratch: RefCell::new(vec![0; SCRATCH_SIZE]),
+            interrupts: Interrupts::default(),
+            tls: OnceCell::new(),
+        }
+    }
+
+    /// The run's TLS client: the configured one, or the default.
+    fn tls(&self) -> Result<&TlsConnector, FetchError> {
+        let made = self.tls.get_or_init(|| match &self.config.tls {
+            Some(connector) => Ok(connector.clone()),
+            None => TlsConnector::new(&TlsOptions::default()).map_err(|e| e.to_string()),
+        });
+        // The default options build on any machine; this is for the case
+        // where rustls refuses them all the same.
+        made.as_ref()
+            .map_err(|e| FetchError::Tls(TlsError::setup(e)))
+    }
 }
 
 /// Where a fetch is, with what that phase needs.
@@ -60,6 +95,8 @@ enum Phase {
     Resolve(PoolLookup),
     /// Connecting to the addresses in turn.
     Connect(Connecting),
+    /// The TLS handshake, for an `https` target.
+    Handshake(Handshaking),
     /// Writing the request.
     Send(Sending),
     /// Reading and parsing until the final (non-1xx) head.
@@ -68,16 +105,22 @@ enum Phase {
     Done,
 }
 
+/// A TLS session being set up with the server at `addr`.
+struct Handshaking {
+    tls: TlsStream,
+    addr: SocketAddr,
+}
+
 /// The request, and how much of it is out.
 struct Sending {
-    stream: TcpStream,
+    conn: Conn,
     request: Vec<u8>,
     written: usize,
 }
 
 /// The response so far.
 struct Reading {
-    stream: TcpStream,
+    conn: Conn,
     parser: HeadParser,
     /// Complete heads: interim `1xx` ones, then the final one.
     heads: Vec<ResponseHead>,
@@ -95,15 +138,84 @@ enum Step {
     Done(Result<Vec<ResponseHead>, FetchError>),
 }
 
+/// The connection a request goes over: plain TCP, or TLS over TCP.
+enum Conn {
+    Tcp(TcpStream),
+    Tls(TlsStream),
+}
+
+impl Conn {
+    /// Writes some of `buf`: a socket error is the request's failure.
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, FetchError>> {
+        match self {
+            Conn::Tcp(tcp) => tcp.poll_write(cx, buf).map_err(FetchError::Send),
+            Conn::Tls(tls) => tls
+                .poll_write(cx, buf)
+                .map_err(|e| tls_failure(e, FetchError::Send)),
+        }
+    }
+
+    /// Sends what TLS still holds of the request (nothing to do for TCP,
+    /// whose writes go straight to the socket).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FetchError>> {
+        match self {
+            Conn::Tcp(_) => Poll::Ready(Ok(())),
+            Conn::Tls(tls) => tls
+                .poll_flush(cx)
+                .map_err(|e| tls_failure(e, FetchError::Send)),
+        }
+    }
+
+    /// Reads response bytes into `buf`; `Ok(0)` at the end. Under TLS, an
+    /// end without `close_notify` is an end like any other: whether it
+    /// came too early is the head parser's call.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, FetchError>> {
+        match self {
+            Conn::Tcp(tcp) => tcp.poll_read(cx, buf).map_err(FetchError::Read),
+            Conn::Tls(tls) => tls
+                .poll_read(cx, buf)
+                .map_err(|e| tls_failure(e, FetchError::Read)),
+        }
+    }
+}
+
+/// A TLS failure after the handshake: a socket error is reported as the
+/// phase's I/O error (`Send` or `Read`), with the OS's code kept so it is
+/// classified as the same error on plain TCP would be; anything else is a
+/// TLS error.
+fn tls_failure(error: TlsError, phase: fn(io::Error) -> FetchError) -> FetchError {
+    match error.io_error() {
+        Some(e) => phase(match e.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(e.kind(), e.to_string()),
+        }),
+        None => FetchError::Tls(error),
+    }
+}
+
 /// The future of one fetch; its output is the target's [`Outcome`].
 pub(crate) struct Fetch<'a, S> {
     run: &'a RunContext,
     sink: &'a S,
     input: String,
+    /// What is being fetched: the target, or where a redirect pointed.
     target: Target,
     timings: Timings,
+    /// When the current phase began (for its timing).
+    phase_start: Instant,
     /// The address connected to, or being (last) tried.
     addr: Option<SocketAddr>,
+    /// The redirects followed so far.
+    redirects: Vec<Redirect>,
+    /// Whether the first hop's server was at a loopback, private or
+    /// link-local address: then redirects may lead to such addresses too.
+    internal_origin: bool,
+    /// This hop's TLS facts, when the sink wants them.
+    tls: Option<Box<crate::tls::TlsInfo>>,
     phase: Phase,
     /// Fires at the nearest limit for the current phase.
     timer: Sleep,
@@ -127,8 +239,7 @@ pub(crate) struct Fetch<'a, S> {
 pub(crate) enum Start<'a, S> {
     /// The fetch.
     Fetch(Fetch<'a, S>),
-    /// The line's outcome: a `bad-target` (or `unsupported`) error; taken
-    /// by the first poll.
+    /// The line's outcome: a `bad-target` error; taken by the first poll.
     Rejected(Option<Outcome>),
 }
 
@@ -147,21 +258,17 @@ impl<S: Sink> Future for Start<'_, S> {
 }
 
 impl<'a, S: Sink> Fetch<'a, S> {
-    /// Starts the fetch of one target line, or, for a line that is not a
-    /// target, gives its outcome at once.
-    pub(crate) fn start(run: &'a RunContext, input: String, sink: &'a S) -> Start<'a, S> {
+    /// Starts the fetch of one target line, `scheme` for a line written
+    /// without one, or, for a line that is not a target, gives its outcome
+    /// at once.
+    pub(crate) fn start(
+        run: &'a RunContext,
+        input: String,
+        scheme: Scheme,
+        sink: &'a S,
+    ) -> Start<'a, S> {
         let start = Instant::now();
-        let family = run.config.family;
-        let target = parse_target(&input).and_then(|target| match target.ip() {
-            // An address literal of the other family could never connect:
-            // that is the target's fault, not the name system's.
-            Some(ip) if !family.allows(&ip) => Err(TargetError::Bad(format!(
-                "'{input}': an IPv{} address, but only {family} addresses are allowed",
-                if ip.is_ipv6() { 6 } else { 4 },
-            ))),
-            _ => Ok(target),
-        });
-        let target = match target {
+        let target = match checked_target(&input, scheme, &run.config) {
             Ok(target) => target,
             Err(e) => {
                 let mut timings = Timings::new(start);
@@ -169,8 +276,10 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 return Start::Rejected(Some(Outcome {
                     input,
                     url: None,
+                    redirects: Vec::new(),
                     addr: None,
                     result: Err(e.into()),
+                    tls: None,
                     timings,
                 }));
             }
@@ -183,7 +292,11 @@ impl<'a, S: Sink> Fetch<'a, S> {
             input,
             target,
             timings,
+            phase_start: start,
             addr: None,
+            redirects: Vec::new(),
+            internal_origin: false,
+            tls: None,
             phase: Phase::Resolve(PoolLookup::default()),
             timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
             phase_deadline,
@@ -198,6 +311,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             let step = match std::mem::replace(&mut self.phase, Phase::Done) {
                 Phase::Resolve(lookup) => self.resolve(lookup, cx),
                 Phase::Connect(connecting) => self.connect(connecting, cx),
+                Phase::Handshake(handshaking) => self.handshake(handshaking, cx),
                 Phase::Send(sending) => self.send(sending, cx),
                 Phase::Read(reading) => self.read(reading, cx),
                 Phase::Done => panic!("a fetch was polled after its outcome"),
@@ -225,8 +339,12 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Ready(Err(e)) => return Step::Done(Err(e.into())),
             Poll::Ready(Ok(addrs)) => addrs,
         };
-        self.timings.dns = Some(self.timings.start.elapsed());
+        self.timings.dns = Some(self.phase_start.elapsed());
+        self.phase_start = Instant::now();
         log::debug!("{}: resolved to {addrs:?}", self.input);
+        if let Err(e) = self.check_redirect_addresses(&addrs) {
+            return Step::Done(Err(e));
+        }
         let (host, port) = (&self.target.host, self.target.port);
         match Connecting::start(host, addrs, port, self.config().family) {
             Ok(connecting) => {
@@ -237,8 +355,8 @@ impl<'a, S: Sink> Fetch<'a, S> {
         }
     }
 
-    /// Connect: wait until one of the addresses accepts, then build the
-    /// request and switch the timer to the read limit.
+    /// Connect: wait until one of the addresses accepts, then start the TLS
+    /// handshake (`https`) or the request.
     fn connect(&mut self, mut connecting: Connecting, cx: &mut Context<'_>) -> Step {
         let (stream, addr) = match Pin::new(&mut connecting).poll(cx) {
             Poll::Pending => {
@@ -249,41 +367,90 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Ready(Ok(connected)) => connected,
         };
         self.addr = Some(addr);
-        let dns = self.timings.dns.unwrap_or_default();
-        self.timings.connect = Some(self.timings.start.elapsed().saturating_sub(dns));
+        self.timings.connect = Some(self.phase_start.elapsed());
+        self.phase_start = Instant::now();
+        if self.redirects.is_empty() {
+            self.internal_origin = internal_range(addr.ip()).is_some();
+        }
         log::debug!("{}: connected to {addr}", self.input);
+        match self.target.scheme {
+            Scheme::Http => self.start_request(Conn::Tcp(stream)),
+            Scheme::Https => {
+                // The handshake stays under the connect limit.
+                let started = self.run.tls().and_then(|tls| {
+                    tls.connect(&self.target.host, stream)
+                        .map_err(FetchError::Tls)
+                });
+                match started {
+                    Ok(tls) => Step::Next(Phase::Handshake(Handshaking { tls, addr })),
+                    Err(e) => Step::Done(Err(e)),
+                }
+            }
+        }
+    }
+
+    /// Handshake: drive TLS until the session is up, keeping its facts if
+    /// the sink wants them (also when it failed), then start the request.
+    fn handshake(&mut self, mut handshaking: Handshaking, cx: &mut Context<'_>) -> Step {
+        let result = match handshaking.tls.poll_handshake(cx) {
+            Poll::Pending => return Step::Wait(Phase::Handshake(handshaking)),
+            Poll::Ready(result) => result,
+        };
+        self.timings.tls = Some(self.phase_start.elapsed());
+        self.phase_start = Instant::now();
+        if self.sink.wants_tls_info() {
+            self.tls = Some(Box::new(handshaking.tls.info()));
+        }
+        match result {
+            Ok(()) => {
+                log::debug!("{}: tls session up", self.input);
+                self.start_request(Conn::Tls(handshaking.tls))
+            }
+            Err(e) => Step::Done(Err(FetchError::Tls(e))),
+        }
+    }
+
+    /// Builds the request and switches the timer to the read limit.
+    fn start_request(&mut self, conn: Conn) -> Step {
         // `Config::check_request` has vetted the options already; what can
         // still fail here comes from the target itself.
-        let request = match self.config().request(&self.target).to_bytes() {
+        let redirected = !self.redirects.is_empty();
+        let request = match self.config().request(&self.target, redirected).to_bytes() {
             Ok(request) => request,
             Err(e) => return Step::Done(Err(e.into())),
         };
         self.renew_read_deadline();
         Step::Next(Phase::Send(Sending {
-            stream,
+            conn,
             request,
             written: 0,
         }))
     }
 
-    /// Send: write the request until every byte is out.
+    /// Send: write the request until every byte is out (under TLS: until
+    /// every record is on the socket).
     fn send(&mut self, mut sending: Sending, cx: &mut Context<'_>) -> Step {
         while sending.written < sending.request.len() {
             let rest = &sending.request[sending.written..];
-            match sending.stream.poll_write(cx, rest) {
+            match sending.conn.poll_write(cx, rest) {
                 Poll::Pending => return Step::Wait(Phase::Send(sending)),
                 Poll::Ready(Ok(0)) => {
-                    let zero = std::io::ErrorKind::WriteZero.into();
+                    let zero = io::ErrorKind::WriteZero.into();
                     return Step::Done(Err(FetchError::Send(zero)));
                 }
                 Poll::Ready(Ok(n)) => sending.written += n,
-                Poll::Ready(Err(e)) => return Step::Done(Err(FetchError::Send(e))),
+                Poll::Ready(Err(e)) => return Step::Done(Err(e)),
             }
+        }
+        match sending.conn.poll_flush(cx) {
+            Poll::Pending => return Step::Wait(Phase::Send(sending)),
+            Poll::Ready(Err(e)) => return Step::Done(Err(e)),
+            Poll::Ready(Ok(())) => {}
         }
         log::debug!("{}: request sent ({} bytes)", self.input, sending.written);
         self.timings.sent = Some(self.timings.start.elapsed());
         Step::Next(Phase::Read(Reading {
-            stream: sending.stream,
+            conn: sending.conn,
             parser: HeadParser::with_limits(self.config().limits),
             heads: Vec::new(),
             live: self.sink.wants_lines().then(LiveLines::default),
@@ -296,9 +463,9 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// socket has nothing more (`Wait`).
     fn read(&mut self, mut reading: Reading, cx: &mut Context<'_>) -> Step {
         let mut scratch = self.run.scratch.borrow_mut();
-        let n = match reading.stream.poll_read(cx, &mut scratch[..]) {
+        let n = match reading.conn.poll_read(cx, &mut scratch[..]) {
             Poll::Pending => return Step::Wait(Phase::Read(reading)),
-            Poll::Ready(Err(e)) => return Step::Done(Err(FetchError::Read(e))),
+            Poll::Ready(Err(e)) => return Step::Done(Err(e)),
             Poll::Ready(Ok(n)) => n,
         };
         if let (None, Some(sent)) = (self.timings.first_byte, self.timings.sent) {
@@ -313,10 +480,90 @@ impl<'a, S: Sink> Fetch<'a, S> {
             }
             ReadProgress::Done => {
                 log::debug!("{}: head complete", self.input);
-                Step::Done(Ok(reading.heads))
+                self.follow(reading.heads)
             }
             ReadProgress::Failed(e) => Step::Done(Err(e)),
         }
+    }
+
+    /// After a final head: the result, or, for a redirect under `-L`, the
+    /// next hop: resolve its `Location`, check it, and start again at
+    /// `Resolve` (the connection of this hop is closed by then).
+    fn follow(&mut self, heads: Vec<ResponseHead>) -> Step {
+        let config = self.config();
+        let status = heads.last().map_or(0, |head| head.status);
+        if !config.follow_redirects || !redirect::is_redirect(status) {
+            return Step::Done(Ok(heads));
+        }
+        let url = self.target.url();
+        let location = heads
+            .last()
+            .and_then(|head| head.header("location"))
+            .ok_or(LocationError::Missing)
+            .and_then(|location| redirect::resolve(&url, location));
+        let location = match location {
+            Ok(location) => location,
+            Err(error) => return self.redirect_failed(RedirectError::Location { status, error }),
+        };
+        let seen = |hop: &Redirect| hop.url == location;
+        if location == url || self.redirects.iter().any(seen) {
+            return self.redirect_failed(RedirectError::Loop { location });
+        }
+        if self.redirects.len() >= config.max_redirects as usize {
+            let limit = config.max_redirects;
+            return self.redirect_failed(RedirectError::TooMany { limit, location });
+        }
+        let next = match checked_target(&location, Scheme::Http, config) {
+            Ok(next) => next,
+            Err(e) => return self.redirect_failed(RedirectError::Target(e)),
+        };
+        log::debug!("{}: {status} redirect to {location}", self.input);
+        self.sink.redirected(&self.input, &location);
+        self.redirects.push(Redirect {
+            url,
+            addr: self.addr.take(),
+            heads,
+            location,
+            tls: self.tls.take(),
+        });
+        self.target = next;
+        let now = Instant::now();
+        self.timings = Timings {
+            redirected: Some(now - self.timings.start),
+            ..Timings::new(self.timings.start)
+        };
+        self.phase_start = now;
+        self.phase_deadline = now + config.connect_timeout;
+        let at = deadline(self.phase_deadline, &self.timings, config);
+        self.timer.reset(at);
+        Step::Next(Phase::Resolve(PoolLookup::default()))
+    }
+
+    /// A redirect not followed: the fetch fails, keeping what this hop
+    /// learned (its heads are lost with the error; its TLS facts are kept).
+    fn redirect_failed(&mut self, e: RedirectError) -> Step {
+        Step::Done(Err(FetchError::Redirect(e)))
+    }
+
+    /// A redirect from a public target may not lead to a loopback, private
+    /// or link-local address (the cloud-metadata trap). Every address the
+    /// name has is checked, not only the one a connection would pick, so a
+    /// name that mixes public and internal addresses is refused too.
+    fn check_redirect_addresses(&self, addrs: &Addresses) -> Result<(), FetchError> {
+        if self.redirects.is_empty() || self.internal_origin {
+            return Ok(());
+        }
+        let Some((addr, range)) = addrs
+            .iter()
+            .find_map(|&ip| internal_range(ip).map(|range| (ip, range)))
+        else {
+            return Ok(());
+        };
+        Err(FetchError::Redirect(RedirectError::Internal {
+            location: self.target.url(),
+            addr,
+            range,
+        }))
     }
 
     fn config(&self) -> &'a Config {
@@ -351,9 +598,28 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 addr: connecting.addr(),
                 limit: config.connect_timeout,
             },
+            Phase::Handshake(handshaking) => Expired::Handshake {
+                addr: handshaking.addr,
+                limit: config.connect_timeout,
+            },
             Phase::Send(_) => Expired::Send(config.read_timeout),
             Phase::Read(_) | Phase::Done => Expired::Read(config.read_timeout),
         }
+    }
+}
+
+/// `input` as a target (`scheme` if it names none) this run can fetch.
+fn checked_target(input: &str, scheme: Scheme, config: &Config) -> Result<Target, TargetError> {
+    let target = parse_target_as(input, scheme)?;
+    match target.ip() {
+        // An address literal of the other family could never connect:
+        // that is the target's fault, not the name system's.
+        Some(ip) if !config.family.allows(&ip) => Err(TargetError(format!(
+            "'{input}': an IPv{} address, but only {} addresses are allowed",
+            if ip.is_ipv6() { 6 } else { 4 },
+            config.family,
+        ))),
+        _ => Ok(target),
     }
 }
 
@@ -394,11 +660,18 @@ impl<S: Sink> Future for Fetch<'_, S> {
             Ok(_) => log::debug!("{}: done in {:?}", this.input, this.timings.total),
             Err(e) => log::debug!("{}: {}: {e}", this.input, e.kind()),
         }
+        let redirects = std::mem::take(&mut this.redirects);
+        let url = match redirects.first() {
+            Some(first) => first.url.clone(),
+            None => this.target.url(),
+        };
         Poll::Ready(Outcome {
             input: std::mem::take(&mut this.input),
-            url: Some(this.target.url()),
+            url: Some(url),
+            redirects,
             addr: this.addr,
             result,
+            tls: this.tls.take(),
             timings: this.timings,
         })
     }

@@ -27,16 +27,15 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
-pub use config::Config;
+pub use config::{Config, SchemeChoice};
 pub use histogram::Histogram;
-pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Timings};
+pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
 pub use stop::{Stop, StopReason};
 pub use summary::{Latency, Summary};
-pub use target::{parse_target, Target, TargetError};
+pub use target::{internal_range, parse_target, parse_target_as, Scheme, Target, TargetError};
 
 use job::{Fetch, RunContext};
 
-use crate::net::Resolver;
 use crate::runtime::{self, sleep_until};
 
 /// Where targets come from, one at a time.
@@ -74,6 +73,15 @@ pub trait Sink {
     }
     /// One head line of `target` arrived (only if [`Sink::wants_lines`]).
     fn line(&self, _target: &str, _line: &[u8]) {}
+    /// The fetch of `target` follows a redirect to `location` (`-L`); its
+    /// heads so far are in the outcome's [`Outcome::redirects`].
+    fn redirected(&self, _target: &str, _location: &str) {}
+    /// Whether outcomes should carry the facts of their TLS sessions
+    /// ([`Outcome::tls`]): parsing the certificates costs, so only a sink
+    /// that shows them asks.
+    fn wants_tls_info(&self) -> bool {
+        false
+    }
     /// `outcome` is final.
     fn finished(&self, outcome: Outcome);
     /// Waits until the sink can take more; called before each new target
@@ -164,12 +172,7 @@ pub async fn run_until<S: Sink + 'static>(
 ) -> Summary {
     let started = Instant::now();
     let concurrency = config.concurrency.max(1);
-    let run = Rc::new(RunContext {
-        resolver: Resolver::new(config.dns_workers),
-        config,
-        scratch: RefCell::new(vec![0; job::SCRATCH_SIZE]),
-        interrupts: Default::default(),
-    });
+    let run = Rc::new(RunContext::new(config));
     let slots = Rc::new(Slots::default());
     let summary = Rc::new(RefCell::new(Summary::default()));
 
@@ -189,9 +192,20 @@ pub async fn run_until<S: Sink + 'static>(
         let (run, slots, summary, sink) =
             (run.clone(), slots.clone(), summary.clone(), sink.clone());
         drop(runtime::spawn(async move {
-            let outcome = Fetch::start(&run, input, &*sink).await;
-            summary.borrow_mut().add(&outcome);
-            sink.finished(outcome);
+            let mut input = input;
+            // Under `--scheme both`, a line without a scheme is fetched
+            // twice, one scheme after the other, in the same slot.
+            let schemes = run.config.scheme.for_line(&input);
+            for (i, &scheme) in schemes.iter().enumerate() {
+                let input = if i + 1 == schemes.len() {
+                    std::mem::take(&mut input)
+                } else {
+                    input.clone()
+                };
+                let outcome = Fetch::start(&run, input, scheme, &*sink).await;
+                summary.borrow_mut().add(&outcome);
+                sink.finished(outcome);
+            }
             slots.release();
         }));
     }

@@ -7,103 +7,101 @@ use std::time::{Duration, Instant};
 
 use super::stop::StopReason;
 use super::target::TargetError;
+use crate::http::redirect::LocationError;
 use crate::http::{HeadError, ProtocolError, RequestError, ResponseHead};
 use crate::net::{ConnectError, DnsError};
+use crate::tls::{TlsError, TlsInfo};
 
-/// The kind of a failure, as printed (`dns`, `refused`, ...): the one word
-/// users count and filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ErrorKind {
+/// Defines [`ErrorKind`] from one table: each kind's variant, the name it
+/// is printed as, and what it means (for `--help`), so the three never
+/// drift apart and [`ErrorKind::ALL`] lists every kind.
+macro_rules! error_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $meaning:literal; )*) => {
+        /// The kind of a failure, as printed (`dns`, `refused`, ...): the one
+        /// word users count and filter on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ErrorKind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in the order summaries list them (the
+            /// declaration order).
+            pub const ALL: [ErrorKind; [$( $name ),*].len()] = [$( ErrorKind::$variant ),*];
+
+            /// The name used in output and JSON.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( ErrorKind::$variant => $name, )*
+                }
+            }
+
+            /// What the kind means, in a few words, for `--help`.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $( ErrorKind::$variant => $meaning, )*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// The target text is malformed.
-    BadTarget,
+    BadTarget = "bad-target", "the target is malformed";
     /// The name did not resolve (or has no address of the wanted family).
-    Dns,
+    Dns = "dns", "the name did not resolve, or not to the wanted family";
     /// The server refused the connection (nothing listening).
-    Refused,
+    Refused = "refused", "nothing listens on that port";
     /// No route to the host or network.
-    Unreachable,
-    /// No connection within `--connect-timeout`.
-    ConnectTimeout,
+    Unreachable = "unreachable", "no route to the host or network";
+    /// No connection (or TLS handshake) within `--connect-timeout`.
+    ConnectTimeout = "connect-timeout", "no connection or TLS handshake within --connect-timeout";
     /// No byte from the server within `--read-timeout`.
-    ReadTimeout,
+    ReadTimeout = "read-timeout", "the server was silent for --read-timeout";
     /// No complete head within `--max-time`.
-    Timeout,
+    Timeout = "timeout", "no complete head within --max-time";
     /// The connection was reset.
-    Reset,
+    Reset = "reset", "the connection was reset";
     /// The server closed the connection before the head ended.
-    Closed,
+    Closed = "closed", "the server closed before the head ended";
     /// The server did not speak HTTP.
-    Protocol,
+    Protocol = "protocol", "the server does not speak HTTP/1.x";
     /// The head went past a size limit.
-    TooLarge,
-    /// Something this tool does not do yet (TLS).
-    Unsupported,
+    TooLarge = "too-large", "the head went past a size limit";
+    /// A certificate's validity ended before now.
+    CertExpired = "cert-expired", "the server's certificate has expired";
+    /// A certificate's validity starts after now.
+    CertNotYetValid = "cert-not-yet-valid", "the server's certificate is not valid yet";
+    /// The chain leads to no trusted root (self-signed, an intermediate
+    /// missing, an unknown issuer).
+    CertUntrusted = "cert-untrusted", "the certificate chain leads to no trusted root";
+    /// The certificate is not for the host.
+    CertNameMismatch = "cert-name-mismatch", "the certificate is for other names";
+    /// Any other certificate problem.
+    CertInvalid = "cert-invalid", "the certificate is malformed, badly signed or unfit";
+    /// The server and we share no TLS version.
+    TlsVersion = "tls-version", "no TLS version both sides speak";
+    /// The server ended the TLS session with an alert.
+    TlsAlert = "tls-alert", "the server ended TLS with an alert";
+    /// The TLS handshake failed some other way.
+    TlsHandshake = "tls-handshake", "the TLS handshake failed otherwise";
+    /// The server closed the connection during the TLS handshake.
+    TlsClosed = "tls-closed", "the server closed during the TLS handshake";
+    /// The server does not speak TLS on that port.
+    NotTls = "not-tls", "the server does not speak TLS on that port (plain HTTP?)";
+    /// More redirects than `--max-redirs`, or a loop.
+    TooManyRedirects = "too-many-redirects", "more redirects than --max-redirs, or a loop";
+    /// A redirect that cannot or may not be followed.
+    BadRedirect = "bad-redirect", "a redirect with no usable Location, or to a private address";
     /// A local failure: out of file descriptors, memory, ports.
-    Local,
+    Local = "local", "out of file descriptors, memory or ports";
     /// The run was stopped (a signal, the output closed) before the fetch
     /// ended.
-    Interrupted,
+    Interrupted = "interrupted", "the run was stopped (a signal, the output closed) first";
 }
 
 impl ErrorKind {
-    /// Every kind, in the order summaries list them (the declaration order).
-    pub const ALL: [ErrorKind; 14] = [
-        ErrorKind::BadTarget,
-        ErrorKind::Dns,
-        ErrorKind::Refused,
-        ErrorKind::Unreachable,
-        ErrorKind::ConnectTimeout,
-        ErrorKind::ReadTimeout,
-        ErrorKind::Timeout,
-        ErrorKind::Reset,
-        ErrorKind::Closed,
-        ErrorKind::Protocol,
-        ErrorKind::TooLarge,
-        ErrorKind::Unsupported,
-        ErrorKind::Local,
-        ErrorKind::Interrupted,
-    ];
-
-    /// The name used in output and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::BadTarget => "bad-target",
-            ErrorKind::Dns => "dns",
-            ErrorKind::Refused => "refused",
-            ErrorKind::Unreachable => "unreachable",
-            ErrorKind::ConnectTimeout => "connect-timeout",
-            ErrorKind::ReadTimeout => "read-timeout",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Reset => "reset",
-            ErrorKind::Closed => "closed",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::TooLarge => "too-large",
-            ErrorKind::Unsupported => "unsupported",
-            ErrorKind::Local => "local",
-            ErrorKind::Interrupted => "interrupted",
-        }
-    }
-
-    /// What the kind means, in a few words, for `--help`.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            ErrorKind::BadTarget => "the target is malformed",
-            ErrorKind::Dns => "the name did not resolve, or not to the wanted family",
-            ErrorKind::Refused => "nothing listens on that port",
-            ErrorKind::Unreachable => "no route to the host or network",
-            ErrorKind::ConnectTimeout => "no connection within --connect-timeout",
-            ErrorKind::ReadTimeout => "the server was silent for --read-timeout",
-            ErrorKind::Timeout => "no complete head within --max-time",
-            ErrorKind::Reset => "the connection was reset",
-            ErrorKind::Closed => "the server closed before the head ended",
-            ErrorKind::Protocol => "the server does not speak HTTP/1.x",
-            ErrorKind::TooLarge => "the head went past a size limit",
-            ErrorKind::Unsupported => "needs something not built yet (https://)",
-            ErrorKind::Local => "out of file descriptors, memory or ports",
-            ErrorKind::Interrupted => "the run was stopped (a signal, the output closed) first",
-        }
-    }
-
     /// Classifies an OS error from connecting, writing or reading.
     pub fn of_io(error: &io::Error) -> ErrorKind {
         match error.kind() {
@@ -125,6 +123,29 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// Classifies a failed TLS session. A socket error under TLS is
+    /// classified as any socket error.
+    pub fn of_tls(error: &TlsError) -> ErrorKind {
+        if let Some(io) = error.io_error() {
+            return ErrorKind::of_io(io);
+        }
+        match error {
+            TlsError::CertExpired { .. } => ErrorKind::CertExpired,
+            TlsError::CertNotYetValid { .. } => ErrorKind::CertNotYetValid,
+            TlsError::CertUntrusted { .. } => ErrorKind::CertUntrusted,
+            TlsError::CertNameMismatch { .. } => ErrorKind::CertNameMismatch,
+            TlsError::CertInvalid { .. } => ErrorKind::CertInvalid,
+            TlsError::Version { .. } => ErrorKind::TlsVersion,
+            TlsError::Alert { .. } => ErrorKind::TlsAlert,
+            TlsError::Closed { .. } => ErrorKind::TlsClosed,
+            TlsError::NotTls { .. } => ErrorKind::NotTls,
+            TlsError::InvalidName { .. } => ErrorKind::BadTarget,
+            _ => ErrorKind::TlsHandshake,
+        }
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -141,6 +162,14 @@ pub enum Expired {
     Connect {
         /// The address being tried.
         addr: Option<SocketAddr>,
+        /// The limit.
+        limit: Duration,
+    },
+    /// `--connect-timeout`, while the TLS handshake with `addr` was under
+    /// way (the limit covers resolving, connecting and the handshake).
+    Handshake {
+        /// The server's address.
+        addr: SocketAddr,
         /// The limit.
         limit: Duration,
     },
@@ -166,6 +195,9 @@ pub enum FetchError {
     /// No connection: no address of the wanted family, or every address
     /// failed (the error of the last one).
     Connect(ConnectError),
+    /// The TLS handshake failed: the certificate, the protocol, or the
+    /// server hanging up.
+    Tls(TlsError),
     /// Writing the request failed.
     Send(io::Error),
     /// Reading the response failed.
@@ -174,6 +206,8 @@ pub enum FetchError {
     Head(HeadError),
     /// A time limit ran out.
     Timeout(Expired),
+    /// A redirect that cannot or may not be followed.
+    Redirect(RedirectError),
     /// The run was stopped before the fetch ended.
     Interrupted(StopReason),
 }
@@ -182,10 +216,7 @@ impl FetchError {
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            FetchError::Target(TargetError::Bad(_)) | FetchError::Request(_) => {
-                ErrorKind::BadTarget
-            }
-            FetchError::Target(TargetError::Unsupported(_)) => ErrorKind::Unsupported,
+            FetchError::Target(_) | FetchError::Request(_) => ErrorKind::BadTarget,
             FetchError::Dns(_)
             | FetchError::Connect(ConnectError::Dns(_) | ConnectError::NoAddress { .. })
             | FetchError::Timeout(Expired::Resolve(_)) => ErrorKind::Dns,
@@ -197,9 +228,16 @@ impl FetchError {
                 ErrorKind::Closed
             }
             FetchError::Head(HeadError::Protocol(_)) => ErrorKind::Protocol,
-            FetchError::Timeout(Expired::Connect { .. }) => ErrorKind::ConnectTimeout,
+            FetchError::Tls(e) => ErrorKind::of_tls(e),
+            FetchError::Timeout(Expired::Connect { .. } | Expired::Handshake { .. }) => {
+                ErrorKind::ConnectTimeout
+            }
             FetchError::Timeout(Expired::Send(_) | Expired::Read(_)) => ErrorKind::ReadTimeout,
             FetchError::Timeout(Expired::Total(_)) => ErrorKind::Timeout,
+            FetchError::Redirect(RedirectError::TooMany { .. } | RedirectError::Loop { .. }) => {
+                ErrorKind::TooManyRedirects
+            }
+            FetchError::Redirect(_) => ErrorKind::BadRedirect,
             FetchError::Interrupted(_) => ErrorKind::Interrupted,
         }
     }
@@ -218,6 +256,7 @@ impl fmt::Display for FetchError {
                 write!(f, "connect to {addr}: {source}")
             }
             FetchError::Connect(e) => e.fmt(f),
+            FetchError::Tls(e) => e.fmt(f),
             FetchError::Send(e) => write!(f, "sending the request: {e}"),
             FetchError::Read(e) => write!(f, "reading the response: {e}"),
             FetchError::Head(e) => e.fmt(f),
@@ -230,6 +269,9 @@ impl fmt::Display for FetchError {
                 Expired::Connect { addr: None, limit } => {
                     write!(f, "no connection within {}", Human(limit))
                 }
+                Expired::Handshake { addr, limit } => {
+                    write!(f, "no TLS handshake with {addr} within {}", Human(limit))
+                }
                 Expired::Send(limit) => {
                     write!(f, "the server took no request bytes for {}", Human(limit))
                 }
@@ -238,6 +280,7 @@ impl fmt::Display for FetchError {
                     write!(f, "no complete response head within {}", Human(limit))
                 }
             },
+            FetchError::Redirect(e) => e.fmt(f),
             FetchError::Interrupted(reason) => reason.fmt(f),
         }
     }
@@ -251,8 +294,84 @@ impl std::error::Error for FetchError {
             FetchError::Dns(e) => Some(e),
             FetchError::Connect(e) => Some(e),
             FetchError::Send(e) | FetchError::Read(e) => Some(e),
+            FetchError::Tls(e) => Some(e),
             FetchError::Head(e) => Some(e),
+            FetchError::Redirect(e) => Some(e),
             FetchError::Timeout(_) | FetchError::Interrupted(_) => None,
+        }
+    }
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// `too-many-redirects`: one more than `--max-redirs` allows.
+    TooMany {
+        /// The limit.
+        limit: u32,
+        /// Where the last redirect pointed.
+        location: String,
+    },
+    /// `too-many-redirects`: the redirect leads back to a URL this fetch
+    /// has already fetched.
+    Loop {
+        /// That URL.
+        location: String,
+    },
+    /// `bad-redirect`: the `Location` is missing or unusable.
+    Location {
+        /// The status of the redirect.
+        status: u16,
+        /// What is wrong with it.
+        error: LocationError,
+    },
+    /// `bad-redirect`: the `Location` is not a target (`http://:0/`, say).
+    Target(TargetError),
+    /// `bad-redirect`: a redirect from a public address to a loopback,
+    /// private or link-local one (the cloud-metadata trap), refused
+    /// because the original target was public.
+    Internal {
+        /// The URL redirected to.
+        location: String,
+        /// The internal address it resolved to.
+        addr: std::net::IpAddr,
+        /// What kind of range holds that address.
+        range: &'static str,
+    },
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedirectError::TooMany { limit, location } => write!(
+                f,
+                "more than {limit} redirects (--max-redirs); the next was to {location}"
+            ),
+            RedirectError::Loop { location } => {
+                write!(f, "redirect loop: {location} was already fetched")
+            }
+            RedirectError::Location { status, error } => write!(f, "{status} redirect: {error}"),
+            RedirectError::Target(e) => write!(f, "redirect to {e}"),
+            RedirectError::Internal {
+                location,
+                addr,
+                range,
+            } => write!(
+                f,
+                "redirect to {location} refused: it resolves to {addr}, a {range} address, \
+                 and the original target is public"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RedirectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RedirectError::Location { error, .. } => Some(error),
+            RedirectError::Target(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -273,8 +392,10 @@ from_cause! {
     RequestError => Request,
     DnsError => Dns,
     ConnectError => Connect,
+    TlsError => Tls,
     HeadError => Head,
     Expired => Timeout,
+    RedirectError => Redirect,
 }
 
 /// A duration as the command line spells it: `10s`, `500ms`.
@@ -300,6 +421,11 @@ pub struct Timings {
     pub dns: Option<Duration>,
     /// TCP connect, after DNS.
     pub connect: Option<Duration>,
+    /// The TLS handshake, after connecting (`https` only).
+    pub tls: Option<Duration>,
+    /// Time spent on earlier hops, when redirects were followed: the phases
+    /// above are those of the last hop, which began this long after `start`.
+    pub redirected: Option<Duration>,
     /// When the request was fully written, from `start`.
     pub sent: Option<Duration>,
     /// From the request being sent to the first response byte.
@@ -314,10 +440,34 @@ impl Timings {
             start,
             dns: None,
             connect: None,
+            tls: None,
+            redirected: None,
             sent: None,
             first_byte: None,
             total: Duration::ZERO,
         }
+    }
+}
+
+/// One redirect that was followed (`-L`).
+#[derive(Debug)]
+pub struct Redirect {
+    /// The URL fetched.
+    pub url: String,
+    /// The address it was fetched from.
+    pub addr: Option<SocketAddr>,
+    /// Its heads (interim `1xx` heads first), the last one the redirect.
+    pub heads: Vec<ResponseHead>,
+    /// Where it pointed: its `Location`, resolved against `url`.
+    pub location: String,
+    /// Its TLS session, when the sink asked for TLS facts.
+    pub tls: Option<Box<TlsInfo>>,
+}
+
+impl Redirect {
+    /// The redirect's status (`301`, ...).
+    pub fn status(&self) -> u16 {
+        self.heads.last().map_or(0, |head| head.status)
     }
 }
 
@@ -326,18 +476,32 @@ impl Timings {
 pub struct Outcome {
     /// The target as the user wrote it (the `target` of the JSON output).
     pub input: String,
-    /// `http://host[:port]/path`, once the target parsed.
+    /// `http[s]://host[:port]/path`, once the target parsed.
     pub url: Option<String>,
-    /// The address connected to (or last tried).
+    /// The redirects followed before the last hop, first first (`-L`).
+    pub redirects: Vec<Redirect>,
+    /// The address of the last hop, connected to (or last tried).
     pub addr: Option<SocketAddr>,
-    /// The response heads (interim `1xx` heads first, the final head last),
-    /// or the error.
+    /// The last hop's response heads (interim `1xx` heads first, the final
+    /// head last), or the error.
     pub result: Result<Vec<ResponseHead>, FetchError>,
+    /// The last hop's TLS session, successful or not, when the sink asked
+    /// for TLS facts ([`Sink::wants_tls_info`](super::Sink::wants_tls_info)).
+    pub tls: Option<Box<TlsInfo>>,
     /// Phase timings.
     pub timings: Timings,
 }
 
 impl Outcome {
+    /// The URL of the last hop: the target's, or where the last redirect
+    /// pointed.
+    pub fn final_url(&self) -> Option<&str> {
+        match self.redirects.last() {
+            Some(redirect) => Some(&redirect.location),
+            None => self.url.as_deref(),
+        }
+    }
+
     /// The final head, for a success.
     pub fn head(&self) -> Option<&ResponseHead> {
         self.result.as_ref().ok().and_then(|heads| heads.last())

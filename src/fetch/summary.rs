@@ -13,6 +13,8 @@ pub struct Latency {
     pub dns: Histogram,
     /// TCP connect.
     pub connect: Histogram,
+    /// TLS handshake (`https` only).
+    pub tls: Histogram,
     /// Request sent to first response byte.
     pub first_byte: Histogram,
     /// Whole fetch, successes and failures alike.
@@ -21,10 +23,11 @@ pub struct Latency {
 
 impl Latency {
     /// The phases with their names, in order.
-    pub fn phases(&self) -> [(&'static str, &Histogram); 4] {
+    pub fn phases(&self) -> [(&'static str, &Histogram); 5] {
         [
             ("dns", &self.dns),
             ("connect", &self.connect),
+            ("tls", &self.tls),
             ("first_byte", &self.first_byte),
             ("total", &self.total),
         ]
@@ -58,6 +61,7 @@ impl Summary {
         for (histogram, value) in [
             (&mut latency.dns, t.dns),
             (&mut latency.connect, t.connect),
+            (&mut latency.tls, t.tls),
             (&mut latency.first_byte, t.first_byte),
             (&mut latency.total, Some(t.total)),
         ] {

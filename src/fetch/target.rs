@@ -1,16 +1,46 @@
-//! Targets: what the user typed, checked and split into host, port and path.
+//! Targets: what the user typed, checked and split into scheme, host, port
+//! and path.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
+/// How a target is fetched: plain HTTP, or HTTP over TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http://`, port 80 by default.
+    Http,
+    /// `https://`, port 443 by default.
+    Https,
+}
+
+impl Scheme {
+    /// The port a URL of this scheme means when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// A target ready to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// How to fetch it.
+    pub scheme: Scheme,
     /// The host for DNS and the `Host` header: an IPv4 literal, an IPv6
     /// literal without brackets, or a name in ASCII (internationalised names
     /// converted to punycode).
     pub host: String,
-    /// The TCP port (80 unless given).
+    /// The TCP port (the scheme's default unless given).
     pub port: u16,
     /// The request path (`/` unless given).
     pub path: String,
@@ -18,14 +48,14 @@ pub struct Target {
 
 impl Target {
     /// The `Host` header value: the host, bracketed if IPv6, with `:port`
-    /// unless it is 80.
+    /// unless it is the scheme's default.
     pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == self.scheme.default_port() {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -37,26 +67,25 @@ impl Target {
         self.host.parse().ok()
     }
 
-    /// `http://host[:port]/path`, for reports.
+    /// `http[s]://host[:port]/path`, for reports.
     pub fn url(&self) -> String {
-        format!("http://{}{}", self.host_header(), self.path)
+        format!(
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.host_header(),
+            self.path
+        )
     }
 }
 
-/// Why a target could not be used.
+/// Why a target could not be used: malformed (an empty host, a bad port,
+/// bad characters, an unknown scheme), with a message naming the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetError {
-    /// Malformed: empty host, bad port, bad characters, unknown scheme.
-    Bad(String),
-    /// Well-formed, but needs something not built yet (TLS).
-    Unsupported(String),
-}
+pub struct TargetError(pub String);
 
 impl fmt::Display for TargetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TargetError::Bad(message) | TargetError::Unsupported(message) => f.write_str(message),
-        }
+        f.write_str(&self.0)
     }
 }
 
@@ -66,19 +95,21 @@ impl std::error::Error for TargetError {}
 /// `http://host[:port][/path][#fragment]`. An IPv6 address with a port
 /// must be in brackets; the fragment is dropped, as browsers do.
 pub fn parse_target(input: &str) -> Result<Target, TargetError> {
-    let bad = |why: &str| TargetError::Bad(format!("'{input}': {why}"));
+    parse_target_as(input, Scheme::Http)
+}
+
+/// Like [`parse_target`], with `scheme` for a target written without one
+/// (`--scheme`).
+pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetError> {
+    let bad = |why: &str| TargetError(format!("'{input}': {why}"));
     let text = input.trim();
-    let rest = match text.split_once("://") {
-        None => text,
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-        Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
-            return Err(TargetError::Unsupported(format!(
-                "'{input}': TLS is not supported yet; use http:// or a plain host"
-            )))
-        }
-        Some((scheme, _)) => {
+    let (scheme, rest) = match text.split_once("://") {
+        None => (scheme, text),
+        Some((given, rest)) if given.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
+        Some((given, rest)) if given.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
+        Some((given, _)) => {
             return Err(bad(&format!(
-                "unknown scheme '{scheme}' (only http:// is supported)"
+                "unknown scheme '{given}' (use http:// or https://)"
             )))
         }
     };
@@ -104,7 +135,7 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
     }
     let (host, port) = split_host_port(authority).map_err(bad)?;
     let port = match port {
-        None => 80,
+        None => scheme.default_port(),
         // Digits only: `u16::from_str` alone would also take `+80`.
         Some(text) => match text.parse::<u16>() {
             Ok(port) if port > 0 && text.bytes().all(|b| b.is_ascii_digit()) => port,
@@ -112,10 +143,56 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
         },
     };
     Ok(Target {
+        scheme,
         host: normalise_host(host).map_err(|why| bad(&why))?,
         port,
         path,
     })
+}
+
+/// The kind of non-public range `ip` is in (`loopback`, `private`,
+/// `link-local`, ...), or `None` for a public address. A redirect from a
+/// public target may not lead into one of these: that is how a server
+/// makes a client fetch `169.254.169.254` (cloud metadata) or a service
+/// on the client's own machine. An IPv4-mapped IPv6 address is judged by
+/// its IPv4 address.
+pub fn internal_range(ip: IpAddr) -> Option<&'static str> {
+    let v4 = match ip {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4,
+            None => {
+                let first = v6.segments()[0];
+                return if v6.is_loopback() {
+                    Some("loopback")
+                } else if v6.is_unspecified() {
+                    Some("unspecified")
+                } else if first & 0xfe00 == 0xfc00 {
+                    Some("private")
+                } else if first & 0xffc0 == 0xfe80 {
+                    Some("link-local")
+                } else {
+                    None
+                };
+            }
+        },
+    };
+    let [a, b, ..] = v4.octets();
+    if v4.is_loopback() {
+        Some("loopback")
+    } else if a == 0 {
+        // 0.0.0.0/8: connecting to it reaches this machine on Linux.
+        Some("unspecified")
+    } else if v4.is_private() {
+        Some("private")
+    } else if v4.is_link_local() {
+        Some("link-local")
+    } else if a == 100 && b & 0xc0 == 64 {
+        // 100.64.0.0/10, carrier-grade NAT (RFC 6598).
+        Some("shared")
+    } else {
+        None
+    }
 }
 
 /// Splits `host[:port]` or `[v6][:port]`.
@@ -237,15 +314,55 @@ mod tests {
             "::1:18556",
             "fe80::1:99999",
         ] {
-            assert!(
-                matches!(parse_target(input), Err(TargetError::Bad(_))),
-                "{input:?}"
-            );
+            assert!(parse_target(input).is_err(), "{input:?}");
         }
-        assert!(matches!(
-            parse_target("https://h"),
-            Err(TargetError::Unsupported(_))
-        ));
+    }
+
+    #[test]
+    fn https_targets_and_the_default_scheme() {
+        let t = parse_target("https://h/a").unwrap();
+        assert_eq!(
+            (t.scheme, t.port, t.url()),
+            (Scheme::Https, 443, "https://h/a".into())
+        );
+        let t = parse_target("HTTPS://h:443").unwrap();
+        assert_eq!(t.host_header(), "h");
+        let t = parse_target("https://h:80").unwrap();
+        assert_eq!(t.host_header(), "h:80");
+        let t = parse_target_as("h", Scheme::Https).unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Https, 443));
+        // A scheme written out wins over the default.
+        let t = parse_target_as("http://h", Scheme::Https).unwrap();
+        assert_eq!((t.scheme, t.port), (Scheme::Http, 80));
+        assert!(parse_target_as("ftp://h", Scheme::Https).is_err());
+    }
+
+    #[test]
+    fn internal_ranges() {
+        for (addr, range) in [
+            ("127.0.0.1", Some("loopback")),
+            ("127.255.0.9", Some("loopback")),
+            ("::1", Some("loopback")),
+            ("0.0.0.0", Some("unspecified")),
+            ("::", Some("unspecified")),
+            ("10.1.2.3", Some("private")),
+            ("172.16.0.1", Some("private")),
+            ("172.31.255.255", Some("private")),
+            ("192.168.1.1", Some("private")),
+            ("100.64.0.1", Some("shared")),
+            ("fd00::1", Some("private")),
+            ("169.254.169.254", Some("link-local")),
+            ("fe80::1", Some("link-local")),
+            ("::ffff:127.0.0.1", Some("loopback")),
+            ("::ffff:169.254.169.254", Some("link-local")),
+            ("172.32.0.1", None),
+            ("8.8.8.8", None),
+            ("100.128.0.1", None),
+            ("2001:db8::1", None),
+            ("::ffff:8.8.8.8", None),
+        ] {
+            assert_eq!(internal_range(addr.parse().unwrap()), range, "{addr}");
+        }
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub enum TlsError {
     /// `cert-invalid`: any other certificate problem (bad encoding, bad
     /// signature, wrong purpose, unsupported algorithm, ...).
     CertInvalid {
+        /// What is wrong, in plain words, for the problems that have them.
+        why: Option<&'static str>,
         /// rustls's error.
         source: Source,
     },
@@ -173,6 +175,16 @@ impl TlsError {
         match self {
             TlsError::Io { source } => Some(source),
             _ => None,
+        }
+    }
+
+    /// A TLS client that could not be set up, reported on the fetch that
+    /// needed it.
+    pub(crate) fn setup(message: &str) -> TlsError {
+        TlsError::Handshake {
+            source: Arc::from(Box::<dyn std::error::Error + Send + Sync>::from(format!(
+                "no TLS client: {message}"
+            ))),
         }
     }
 
@@ -275,7 +287,39 @@ fn from_certificate(
                 source,
             }
         }
-        _ => TlsError::CertInvalid { source },
+        other => TlsError::CertInvalid {
+            why: plain_words(&other),
+            source,
+        },
+    }
+}
+
+/// The common certificate problems without a kind of their own, as a user
+/// would put them; rustls's own text stays in the message beside them.
+fn plain_words(problem: &CertificateError) -> Option<&'static str> {
+    use CertificateError as C;
+    match problem {
+        C::BadEncoding => Some("it is not valid DER"),
+        C::BadSignature => Some("a signature in the chain does not verify"),
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            Some("it is not meant for a TLS server (its extended key usage)")
+        }
+        C::UnhandledCriticalExtension => {
+            Some("it has a critical extension this client does not know")
+        }
+        C::Revoked => Some("it has been revoked"),
+        // webpki's own errors come wrapped; their names say what they are.
+        C::Other(other) => match format!("{other:?}") {
+            name if name.contains("CaUsedAsEndEntity") => Some(
+                "the server's own certificate is a CA certificate (basicConstraints CA:TRUE); \
+                 a server certificate must not be one",
+            ),
+            name if name.contains("UnsupportedSignatureAlgorithm") => {
+                Some("it is signed with an algorithm this client does not accept")
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -425,7 +469,13 @@ impl fmt::Display for TlsError {
                 }
                 Ok(())
             }
-            TlsError::CertInvalid { source } => write!(f, "invalid certificate: {source}"),
+            TlsError::CertInvalid {
+                why: Some(why),
+                source,
+            } => write!(f, "invalid certificate: {why} ({source})"),
+            TlsError::CertInvalid { why: None, source } => {
+                write!(f, "invalid certificate: {source}")
+            }
             TlsError::Version { source } => {
                 write!(f, "no TLS version in common with the server ({source})")
             }
@@ -468,7 +518,7 @@ impl std::error::Error for TlsError {
             | TlsError::CertNotYetValid { source, .. }
             | TlsError::CertUntrusted { source, .. }
             | TlsError::CertNameMismatch { source, .. }
-            | TlsError::CertInvalid { source }
+            | TlsError::CertInvalid { source, .. }
             | TlsError::Version { source }
             | TlsError::Alert { source, .. }
             | TlsError::Handshake { source } => Some(source.as_ref()),

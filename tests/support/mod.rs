@@ -415,9 +415,17 @@ pub fn peers() -> Vec<Peer> {
             Expect::Error("bad-target"),
         ),
         peer(
-            "https",
-            "https://127.0.0.1/".into(),
-            Expect::Error("unsupported"),
+            "plain-http-on-https",
+            // As nginx does with bytes that are no request line: answer
+            // 400 to the ClientHello at once.
+            format!(
+                "https://{}/",
+                serve(|mut stream| {
+                    let _ = stream.read(&mut [0; 1024]);
+                    let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+                })
+            ),
+            Expect::Error("not-tls"),
         ),
     ]
 }
