@@ -376,8 +376,19 @@ fn every_json_object_has_the_same_keys() {
         let objects = run.json();
         assert_eq!(objects.len(), 2);
         let expected = [
-            "target", "url", "address", "status", "version", "reason", "headers", "interim",
-            "error", "timings",
+            "target",
+            "url",
+            "final_url",
+            "address",
+            "status",
+            "version",
+            "reason",
+            "headers",
+            "interim",
+            "redirects",
+            "tls",
+            "error",
+            "timings",
         ];
         for object in &objects {
             let mut keys: Vec<&str> = object

@@ -36,6 +36,8 @@ pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) request: RequestArgs,
     #[command(flatten)]
+    pub(crate) tls: TlsArgs,
+    #[command(flatten)]
     pub(crate) timeouts: TimeoutArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
@@ -132,11 +134,53 @@ pub(crate) struct RequestArgs {
     pub(crate) dns_workers: u32,
 }
 
+/// HTTPS and redirects.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "HTTPS and redirects")]
+pub(crate) struct TlsArgs {
+    /// The scheme of targets written without one.
+    ///
+    /// `both` fetches such a target twice, over http and https, one after
+    /// the other, and gives an outcome for each, naming its URL.
+    #[arg(long, value_name = "SCHEME", default_value = "http", value_parser = ["http", "https", "both"])]
+    pub(crate) scheme: String,
+
+    /// Fetch over TLS even when the certificate fails verification.
+    ///
+    /// What was wrong is still recorded: in JSON's `tls.verdict`, and on
+    /// the --tls-info line.
+    #[arg(short = 'k', long)]
+    pub(crate) insecure: bool,
+
+    /// Also trust the CA certificates in FILE (PEM), beside Mozilla's roots.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cacert: Option<PathBuf>,
+
+    /// Print one `TARGET tls > ...` line per TLS session: version, cipher
+    /// suite, ALPN, the certificate's subject, issuer and expiry.
+    #[arg(long, conflicts_with_all = ["json", "live"])]
+    pub(crate) tls_info: bool,
+
+    /// Follow redirects (Location), as curl -L does.
+    ///
+    /// Each hop's head is printed, then `TARGET redirect > URL`. A
+    /// redirect back to a URL already fetched is a loop (too-many-redirects);
+    /// one from a public address to a loopback, private or link-local
+    /// address is refused (bad-redirect) unless the target itself was in
+    /// such a range.
+    #[arg(short = 'L', long)]
+    pub(crate) location: bool,
+
+    /// The most redirects one target may follow, with -L.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) max_redirs: u32,
+}
+
 /// How long to wait.
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Timeouts")]
 pub(crate) struct TimeoutArgs {
-    /// Limit on DNS + TCP connect per target (e.g. 500ms, 2s, 1m).
+    /// Limit on DNS + TCP connect (+ TLS handshake) per target (e.g. 500ms, 2s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub(crate) connect_timeout: Duration,
 
@@ -232,11 +276,14 @@ Examples:
   fetch-headers -i hosts.txt -c 1000 --json > out.jsonl
   cat hosts.txt | fetch-headers -i - --head --timeout 5s
   fetch-headers -H 'Accept: text/html' --http1.1 http://example.com:8080/status
+  fetch-headers -L --tls-info www.sina.com.cn      # follow to https, show the cert
   fetch-headers -i hosts.txt --timeline run.json   # a trace for Perfetto
   fetch-headers -i hosts.txt --timeline run.svg    # a waterfall for a browser
 
 Targets:
-  host, host:port, 1.2.3.4, ::1, [::1]:8080, http://host[:port][/path].
+  host, host:port, 1.2.3.4, ::1, [::1]:8080, http://host[:port][/path],
+  https://host[:port][/path] (port 443). --scheme sets the scheme of
+  targets written without one.
   An IPv6 address with a port goes in brackets: ::1:8080 is the address
   ::1:8080 on port 80. A URL's #fragment is not sent. Internationalised
   names (中文.com) are sent to DNS and in Host as punycode. In -i files,
@@ -244,7 +291,9 @@ Targets:
 
 Output:
   One line per head line, `TARGET header > LINE`, or one line per failure,
-  `TARGET error > KIND: MESSAGE`. Control characters and invalid UTF-8 from
+  `TARGET error > KIND: MESSAGE`. With -L, `TARGET redirect > URL` between
+  the heads of the hops; with --tls-info, `TARGET tls > ...` before a head
+  that came over TLS. Control characters and invalid UTF-8 from
   servers are shown escaped (\\x1b, \\xff). With --json, one object per target.
 
 Error kinds:

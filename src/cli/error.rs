@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use fetch_headers::files;
 use fetch_headers::http::RequestError;
+use fetch_headers::tls::TlsConfigError;
 
 /// A usage or setup problem, found before or around the run; the message
 /// says what to fix.
@@ -17,6 +18,8 @@ pub(crate) enum CliError {
     Encoding(files::Error),
     /// The request options (`-H`, `-A`, `--path`) cannot be sent.
     Request(RequestError),
+    /// The TLS client cannot be set up (`--cacert`).
+    Tls(TlsConfigError),
     /// An input file cannot be opened.
     Input {
         /// The path as given.
@@ -75,6 +78,7 @@ impl fmt::Display for CliError {
             ),
             CliError::Encoding(e) => write!(f, "--input-encoding: {e}"),
             CliError::Request(e) => write!(f, "{e}; fix --header, --user-agent or --path"),
+            CliError::Tls(e) => write!(f, "--cacert: {e}"),
             CliError::Input { path, source } => {
                 write!(f, "cannot read targets from '{path}': {source}")
             }
@@ -106,6 +110,7 @@ impl std::error::Error for CliError {
             | CliError::SameFile { .. } => None,
             CliError::Encoding(e) => Some(e),
             CliError::Request(e) => Some(e),
+            CliError::Tls(e) => Some(e),
             CliError::Input { source, .. }
             | CliError::Output { source, .. }
             | CliError::SkipDone { source, .. }

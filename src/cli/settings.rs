@@ -10,12 +10,13 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use fetch_headers::fetch::Config;
+use fetch_headers::fetch::{Config, SchemeChoice};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
 use fetch_headers::net::Family;
+use fetch_headers::tls::{TlsConnector, TlsOptions};
 
-use super::args::{Args, RequestArgs, TimeoutArgs};
+use super::args::{Args, RequestArgs, TimeoutArgs, TlsArgs};
 use super::error::CliError;
 use super::input::Input;
 use super::shard::Shard;
@@ -83,6 +84,7 @@ impl Settings {
         let Args {
             input,
             request,
+            tls,
             timeouts,
             output,
             visibility,
@@ -91,7 +93,8 @@ impl Settings {
             return Err(CliError::NoTargets);
         }
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
-        let config = config(request, &timeouts)?;
+        let tls_info = tls.tls_info;
+        let config = config(request, tls, &timeouts)?;
         // Every file of the run is opened before anything is written, so
         // two names for one file are found before either is truncated.
         let (inputs, mut files) = open_inputs(&input.files)?;
@@ -160,6 +163,7 @@ impl Settings {
                 json: output.json,
                 verbose: visibility.verbose,
                 live: output.live,
+                tls_info,
             },
             report: Report {
                 // `--stats --json` prints one JSON object, the summary in
@@ -174,8 +178,8 @@ impl Settings {
     }
 }
 
-/// The engine's settings from the request and timeout flags.
-fn config(args: RequestArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError> {
+/// The engine's settings from the request, TLS and timeout flags.
+fn config(args: RequestArgs, tls: TlsArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError> {
     let mut config = Config {
         concurrency: args.concurrency as usize,
         connect_timeout: timeouts.timeout.unwrap_or(timeouts.connect_timeout),
@@ -195,8 +199,25 @@ fn config(args: RequestArgs, timeouts: &TimeoutArgs) -> Result<Config, CliError>
             _ => Family::Any,
         },
         dns_workers: args.dns_workers as usize,
+        scheme: match tls.scheme.as_str() {
+            "https" => SchemeChoice::Https,
+            "both" => SchemeChoice::Both,
+            _ => SchemeChoice::Http,
+        },
+        follow_redirects: tls.location,
+        max_redirects: tls.max_redirs,
         ..Config::default()
     };
+    // The default TLS client is made by the engine when an https target
+    // first needs it; other options are checked (the CA file read) now.
+    let options = TlsOptions {
+        cacert: tls.cacert,
+        insecure: tls.insecure,
+        ..TlsOptions::default()
+    };
+    if options != TlsOptions::default() {
+        config.tls = Some(TlsConnector::new(&options).map_err(CliError::Tls)?);
+    }
     if let Some(agent) = args.user_agent {
         config.user_agent = agent;
     }

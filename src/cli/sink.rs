@@ -23,6 +23,8 @@ pub(crate) struct Format {
     pub(crate) verbose: bool,
     /// Head lines as they arrive (`--live`).
     pub(crate) live: bool,
+    /// A `TARGET tls > ...` line per TLS session (`--tls-info`).
+    pub(crate) tls_info: bool,
 }
 
 /// Formats events on the loop thread and hands them to the writer thread.
@@ -124,6 +126,20 @@ impl Sink for SinkHandle {
         self.0.add(&out, 0, 0);
     }
 
+    fn redirected(&self, target: &str, location: &str) {
+        // Without --live the outcome prints its hops; with it, their lines
+        // went out as they came, and so does the hop between them.
+        if self.0.format.live {
+            let mut out = String::new();
+            text::redirect(&mut out, target, location);
+            self.0.add(&out, 0, 0);
+        }
+    }
+
+    fn wants_tls_info(&self) -> bool {
+        self.0.format.json || self.0.format.tls_info
+    }
+
     fn finished(&self, outcome: Outcome) {
         if let Some(timeline) = self.0.timeline.borrow_mut().as_mut() {
             timeline.add(&outcome);
@@ -132,8 +148,10 @@ impl Sink for SinkHandle {
         let mut out = String::new();
         if format.json {
             json::outcome(&mut out, &outcome);
-        } else if !(format.live && outcome.result.is_ok()) {
-            // (With --live a head's lines were printed as they came.)
+        } else if format.live {
+            // A head's lines were printed as they came; a failure is not.
+            text::failure(&mut out, &outcome);
+        } else {
             text::outcome(&mut out, &outcome);
         }
         let ok = outcome.result.is_ok() as u64;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use fetch_headers::fetch::Outcome;
 use fetch_headers::http::{escape_line, ResponseHead};
+use fetch_headers::tls::{CertInfo, TlsInfo, Verdict};
 
 use super::ms;
 
@@ -162,12 +163,17 @@ fn string_literal(out: &mut String, text: &str) {
 /// Appends the JSON Lines form of `outcome`: one object, one line.
 ///
 /// Every object has the same keys, in this order, with `null` for what the
-/// outcome does not have: `target`, `url`, `address`; the final head's
-/// `status`, `version`, `reason` and `headers` (ordered `[name, value]`
-/// pairs, case and duplicates kept); `interim`, the earlier `1xx` heads
-/// (`[]` for none; `null` for a failure); `error: {kind, message}` (`null`
-/// for a success); and `timings` in milliseconds, each phase on its own
-/// (see `Timings`). `headers` holds every header line as sent (see
+/// outcome does not have: `target`, `url`, `final_url` (where redirects
+/// led; the `url` without them), `address` (of the last hop); the final
+/// head's `status`, `version`, `reason` and `headers` (ordered
+/// `[name, value]` pairs, case and duplicates kept); `interim`, the earlier
+/// `1xx` heads (`[]` for none; `null` for a failure); `redirects`, one
+/// `{url, address, status, location, tls}` per redirect followed (`[]` for
+/// none); `tls`, the last hop's TLS session (see [`tls_object`]; `null`
+/// over plain HTTP or before a handshake began); `error: {kind, message}`
+/// (`null` for a success); and `timings` in milliseconds, each phase on its
+/// own, the last hop's, with `redirect_ms` the time before it (see
+/// `Timings`). `headers` holds every header line as sent (see
 /// `fields_as_sent`). Header bytes that are not UTF-8 are given escaped as
 /// `\xNN` (see [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
 pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
@@ -175,11 +181,9 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     json.begin_object();
     json.key("target").string(&outcome.input);
     json.key("url").opt_string(outcome.url.as_deref());
+    json.key("final_url").opt_string(outcome.final_url());
     json.key("address");
-    match outcome.addr {
-        Some(addr) => json.string(&addr.to_string()),
-        None => json.null(),
-    };
+    address(&mut json, outcome.addr);
     let heads = outcome.result.as_ref().ok();
     match heads.and_then(|heads| heads.last()) {
         Some(head) => head_fields(&mut json, head),
@@ -204,6 +208,21 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
             json.null();
         }
     }
+    json.key("redirects").begin_array();
+    for hop in &outcome.redirects {
+        json.begin_object();
+        json.key("url").string(&hop.url);
+        json.key("address");
+        address(&mut json, hop.addr);
+        json.key("status").u64(u64::from(hop.status()));
+        json.key("location").string(&hop.location);
+        json.key("tls");
+        tls_object(&mut json, hop.tls.as_deref());
+        json.end_object();
+    }
+    json.end_array();
+    json.key("tls");
+    tls_object(&mut json, outcome.tls.as_deref());
     json.key("error");
     match &outcome.result {
         Ok(_) => {
@@ -220,11 +239,106 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     json.key("timings").begin_object();
     json.key("dns_ms").millis(t.dns);
     json.key("connect_ms").millis(t.connect);
+    json.key("tls_ms").millis(t.tls);
     json.key("first_byte_ms").millis(t.first_byte);
+    json.key("redirect_ms").millis(t.redirected);
     json.key("total_ms").millis(Some(t.total));
     json.end_object();
     json.end_object();
     out.push('\n');
+}
+
+fn address(json: &mut JsonWriter<'_>, addr: Option<std::net::SocketAddr>) {
+    match addr {
+        Some(addr) => json.string(&addr.to_string()),
+        None => json.null(),
+    };
+}
+
+/// A TLS session as JSON, or `null`:
+///
+/// `{version, cipher_suite, alpn, sni, handshake_ms, verdict, verdict_message,
+/// checked_at, chain}`: the version (`TLSv1.3`), rustls's name of the
+/// suite, the protocol chosen by ALPN and the name sent as SNI (`null`
+/// when none), how long the handshake took, the verdict on the certificate
+/// (`ok`, `unchecked`, or the error kind, also under `-k`) with its message
+/// (`null` unless it failed), when it was checked (RFC 3339), and the chain
+/// as the server sent it, its own certificate first. Each certificate is
+/// `{subject, issuer, dns_names, ip_addresses, not_before, not_after,
+/// days_left, serial, sha256, key_type, key_bits, signature_algorithm,
+/// is_ca, der_bytes}`, or `{sha256, der_bytes, error}` when it cannot be
+/// parsed.
+fn tls_object(json: &mut JsonWriter<'_>, tls: Option<&TlsInfo>) {
+    let Some(tls) = tls else {
+        json.null();
+        return;
+    };
+    json.begin_object();
+    json.key("version")
+        .opt_string(tls.version.map(|version| version.as_str()));
+    json.key("cipher_suite").opt_string(tls.cipher_suite);
+    json.key("alpn").opt_string(tls.alpn.as_deref());
+    json.key("sni").opt_string(tls.sni.as_deref());
+    json.key("handshake_ms").millis(tls.handshake_time);
+    json.key("verdict").string(tls.verdict.kind());
+    json.key("verdict_message");
+    match &tls.verdict {
+        Verdict::Failed(e) => json.string(&e.to_string()),
+        Verdict::Trusted | Verdict::Unchecked => json.null(),
+    };
+    json.key("checked_at")
+        .opt_string(tls.checked_at.map(|at| at.to_string()).as_deref());
+    json.key("chain").begin_array();
+    for cert in &tls.chain {
+        certificate(json, cert);
+    }
+    json.end_array();
+    json.end_object();
+}
+
+fn certificate(json: &mut JsonWriter<'_>, cert: &CertInfo) {
+    json.begin_object();
+    match &cert.facts {
+        Ok(facts) => {
+            json.key("subject").string(&facts.subject);
+            json.key("issuer").string(&facts.issuer);
+            json.key("dns_names").begin_array();
+            for name in &facts.dns_names {
+                json.string(name);
+            }
+            json.end_array();
+            json.key("ip_addresses").begin_array();
+            for ip in &facts.ip_addresses {
+                json.string(&ip.to_string());
+            }
+            json.end_array();
+            json.key("not_before").string(&facts.not_before.to_string());
+            json.key("not_after").string(&facts.not_after.to_string());
+            json.key("days_left");
+            match facts.days_left {
+                Some(days) => json.raw(&days.to_string()),
+                None => json.null(),
+            };
+            json.key("serial").string(&facts.serial);
+            json.key("sha256").string(&cert.sha256);
+            json.key("key_type").string(facts.key.kind());
+            json.key("key_bits");
+            match facts.key.bits() {
+                Some(bits) => json.u64(u64::from(bits)),
+                None => json.null(),
+            };
+            json.key("signature_algorithm")
+                .string(&facts.signature_algorithm);
+            json.key("is_ca")
+                .raw(if facts.is_ca { "true" } else { "false" });
+        }
+        Err(e) => {
+            json.key("sha256").string(&cert.sha256);
+            json.key("error").string(&e.to_string());
+        }
+    }
+    json.key("der_bytes").u64(cert.der_len as u64);
+    json.end_object();
 }
 
 fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {

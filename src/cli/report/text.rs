@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
-use fetch_headers::fetch::{Outcome, Summary};
+use fetch_headers::fetch::{FetchError, Outcome, Summary};
 use fetch_headers::http::{escape_line, ResponseHead};
+use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
 
@@ -18,23 +19,74 @@ use super::Skipped;
 /// www.sohu.com header > Server: nginx
 /// nosuch.invalid error > dns: failed to resolve 'nosuch.invalid': Name or service not known
 /// ```
+///
+/// Each redirect followed (`-L`) comes first, its head and then
+/// `TARGET redirect > URL`; a TLS session's facts, when the outcome has
+/// them (`--tls-info`), come before the head that came over it:
+///
+/// ```text
+/// sina.com.cn header > HTTP/1.1 302 Moved Temporarily
+/// sina.com.cn header > Location: https://www.sina.com.cn/
+/// sina.com.cn redirect > https://www.sina.com.cn/
+/// sina.com.cn tls > TLSv1.3 TLS13_AES_128_GCM_SHA256 http/1.1 cert CN=... issuer CN=... expires 2027-03-05 (94 days)
+/// sina.com.cn header > HTTP/1.1 200 OK
+/// ```
 pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     let label = escape_line(outcome.input.as_bytes());
+    for hop in &outcome.redirects {
+        tls_line(out, &label, hop.tls.as_deref());
+        heads(out, &label, &hop.heads);
+        let _ = writeln!(
+            out,
+            "{label} redirect > {}",
+            escape_line(hop.location.as_bytes())
+        );
+    }
+    tls_line(out, &label, outcome.tls.as_deref());
     match &outcome.result {
-        Ok(heads) => {
-            for line in heads.iter().flat_map(ResponseHead::lines) {
-                let _ = writeln!(out, "{label} header > {}", escape_line(line));
-            }
-        }
-        Err(e) => {
-            let message = e.to_string();
-            let _ = writeln!(
-                out,
-                "{label} error > {}: {}",
-                e.kind(),
-                escape_line(message.as_bytes())
-            );
-        }
+        Ok(list) => heads(out, &label, list),
+        Err(e) => error(out, &label, e),
+    }
+}
+
+/// Appends the error line of a failed `outcome`, and nothing for a
+/// success: for `--live`, where the head lines went out as they came.
+pub(crate) fn failure(out: &mut String, outcome: &Outcome) {
+    if let Err(e) = &outcome.result {
+        error(out, &escape_line(outcome.input.as_bytes()), e);
+    }
+}
+
+/// Appends `TARGET redirect > URL`, for `--live`.
+pub(crate) fn redirect(out: &mut String, target: &str, location: &str) {
+    let _ = writeln!(
+        out,
+        "{} redirect > {}",
+        escape_line(target.as_bytes()),
+        escape_line(location.as_bytes())
+    );
+}
+
+fn heads(out: &mut String, label: &str, heads: &[ResponseHead]) {
+    for line in heads.iter().flat_map(ResponseHead::lines) {
+        let _ = writeln!(out, "{label} header > {}", escape_line(line));
+    }
+}
+
+fn error(out: &mut String, label: &str, e: &FetchError) {
+    let message = e.to_string();
+    let _ = writeln!(
+        out,
+        "{label} error > {}: {}",
+        e.kind(),
+        escape_line(message.as_bytes())
+    );
+}
+
+fn tls_line(out: &mut String, label: &str, tls: Option<&TlsInfo>) {
+    if let Some(tls) = tls {
+        // `summary` escapes what the server chose.
+        let _ = writeln!(out, "{label} tls > {}", tls.summary());
     }
 }
 

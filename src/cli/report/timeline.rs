@@ -12,15 +12,17 @@
 //! - [`Timeline::write_svg`]: a self-contained waterfall, one bar per
 //!   target, that any browser shows without another tool.
 //!
-//! Each target's [`Timings`] become up to four phases, all measured from the
+//! Each target's [`Timings`] become up to six phases, all measured from the
 //! start of the run:
 //!
-//! | phase     | from                   | to                         |
-//! |-----------|------------------------|----------------------------|
-//! | `dns`     | the fetch started      | the name resolved          |
-//! | `connect` | the name resolved      | the TCP connection is up   |
-//! | `wait`    | the connection is up   | the first response byte (includes sending the request) |
-//! | `read`    | the first response byte| the head is complete       |
+//! | phase      | from                   | to                         |
+//! |------------|------------------------|----------------------------|
+//! | `redirect` | the fetch started      | the last hop started (`-L`; the earlier hops together) |
+//! | `dns`      | the (last hop's) start | the name resolved          |
+//! | `connect`  | the name resolved      | the TCP connection is up   |
+//! | `tls`      | the connection is up   | the TLS handshake is done (`https` only) |
+//! | `wait`     | the connection (or TLS session) is up | the first response byte (includes sending the request) |
+//! | `read`     | the first response byte| the head is complete       |
 //!
 //! A failed fetch shows the phases it finished plus the one it was in, cut
 //! at the moment it failed, and is marked with its [`ErrorKind`].
@@ -59,30 +61,38 @@ struct Entry {
     error: Option<ErrorKind>,
     /// False for a target that did not parse: it never reached DNS.
     started: bool,
+    /// Whether the last hop was `https`: then it has a `tls` phase.
+    tls: bool,
 }
 
 /// What part of a fetch a segment of its bar shows, in the order they
 /// happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SegmentKind {
+    Redirect,
     Dns,
     Connect,
+    Tls,
     Wait,
     Read,
 }
 
 impl SegmentKind {
-    const ALL: [SegmentKind; 4] = [
+    const ALL: [SegmentKind; 6] = [
+        SegmentKind::Redirect,
         SegmentKind::Dns,
         SegmentKind::Connect,
+        SegmentKind::Tls,
         SegmentKind::Wait,
         SegmentKind::Read,
     ];
 
     fn name(self) -> &'static str {
         match self {
+            SegmentKind::Redirect => "redirect",
             SegmentKind::Dns => "dns",
             SegmentKind::Connect => "connect",
+            SegmentKind::Tls => "tls",
             SegmentKind::Wait => "wait",
             SegmentKind::Read => "read",
         }
@@ -109,16 +119,24 @@ impl Entry {
         if !self.started {
             return Vec::new();
         }
-        // Where each phase ends, from the fetch's own start (see `Timings`).
+        // Where each phase ends, from the fetch's own start (see
+        // `Timings`); `None` for a phase this fetch does not have.
+        let hop = t.redirected.unwrap_or_default();
+        let dns = t.dns.map(|dns| hop + dns);
+        let connect = dns.zip(t.connect).map(|(dns, connect)| dns + connect);
         let ends = [
-            t.dns,
-            t.dns.zip(t.connect).map(|(dns, connect)| dns + connect),
-            t.sent.zip(t.first_byte).map(|(sent, first)| sent + first),
-            Some(t.total),
+            t.redirected.map(Some),
+            Some(dns),
+            Some(connect),
+            self.tls
+                .then(|| connect.zip(t.tls).map(|(connect, tls)| connect + tls)),
+            Some(t.sent.zip(t.first_byte).map(|(sent, first)| sent + first)),
+            Some(Some(t.total)),
         ];
         let mut segments = Vec::with_capacity(SegmentKind::ALL.len());
         let mut from = Duration::ZERO;
-        for (kind, end) in SegmentKind::ALL.into_iter().zip(ends) {
+        let phases = SegmentKind::ALL.into_iter().zip(ends);
+        for (kind, end) in phases.filter_map(|(kind, end)| Some((kind, end?))) {
             // Clamped, so rounding in the timings can never make phases
             // overlap or outlast the outcome.
             let to = end.unwrap_or(t.total).clamp(from, t.total);
@@ -154,6 +172,9 @@ impl Timeline {
             timings: outcome.timings,
             error: outcome.result.as_ref().err().map(|e| e.kind()),
             started: outcome.started(),
+            tls: outcome
+                .final_url()
+                .is_some_and(|url| url.starts_with("https://")),
         });
     }
 
@@ -313,7 +334,7 @@ fn svg_header(svg: &mut String, entries: &[&Entry], rows: usize, height: f64) {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_WIDTH}" height="{height}" viewBox="0 0 {SVG_WIDTH} {height}" font-family="sans-serif" font-size="11">
 <style>
-.dns{{fill:#8e6bbf}} .connect{{fill:#e69f00}} .wait{{fill:#56b4e9}} .read{{fill:#009e73}}
+.redirect{{fill:#999999}} .dns{{fill:#8e6bbf}} .connect{{fill:#e69f00}} .tls{{fill:#cc79a7}} .wait{{fill:#56b4e9}} .read{{fill:#009e73}}
 .failed{{fill:none;stroke:#d00;stroke-width:1.5}} .error{{fill:#d00}}
 .grid{{stroke:#ddd}} .label{{fill:#333}} .tick{{fill:#555}}
 </style>
@@ -336,7 +357,7 @@ fn svg_header(svg: &mut String, entries: &[&Entry], rows: usize, height: f64) {
     // The legend, right-aligned in the header.
     let legend = SegmentKind::ALL.map(SegmentKind::name);
     for (i, class) in legend.into_iter().chain(["failed"]).enumerate() {
-        let lx = BAR_RIGHT - 360.0 + i as f64 * 75.0;
+        let lx = BAR_RIGHT - (legend.len() as f64 + 1.0) * 70.0 + 75.0 + i as f64 * 70.0;
         let _ = writeln!(
             svg,
             r#"<rect class="{class}" x="{lx}" y="12" width="14" height="11"/><text x="{}" y="22">{class}</text>"#,
