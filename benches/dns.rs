@@ -1,5 +1,5 @@
 //! `cargo bench --bench dns`: resolving many distinct names against a DNS
-//! server 20 ms away, by a pool of threads each blocking in one exchange
+//! server 20 ms away, by pools of threads each blocking in one lookup
 //! (the way of `getaddrinfo` on `run_in_executor`) and by our stub
 //! resolver on our loop.
 //!
@@ -20,18 +20,27 @@
 //! **The clients**, each in a fresh child process (so each has its own
 //! peak RSS), each driven by tasks on our `Runtime`:
 //!
-//! - **the pool** (`support/udp_pool.rs`) at `FH_BENCH_DNS_THREADS`
-//!   (default `16,64`) threads: the structure of `src/net/dns/pool.rs`
-//!   (a channel of names, a mutex-guarded answer map, wakers called from
-//!   the workers), with `getaddrinfo` replaced by the blocking UDP exchange
-//!   glibc makes, because glibc cannot be pointed at the responder's port
-//!   (resolv.conf names servers by address only, always port 53;
-//!   `RES_OPTIONS` and `LOCALDOMAIN` set options and the search list, not
-//!   a port). The loop keeps `FH_BENCH_DNS_POOL_QUEUE` (default 1,000)
-//!   lookups waiting on it, as the CLI at `-c 1000` would. This stand-in
-//!   does less per name than `getaddrinfo` (no `/etc/hosts`, no
-//!   resolv.conf check, no sorting), so its CPU per name is a floor for
-//!   the real pool's.
+//! - **the pool stand-in** (`support/udp_pool.rs`) at
+//!   `FH_BENCH_DNS_THREADS` (default `16,64`) threads: the structure of
+//!   `src/net/dns/pool.rs` (a channel of names, a mutex-guarded answer
+//!   map, wakers called from the workers), with `getaddrinfo` replaced by
+//!   the blocking UDP exchange glibc makes, because glibc cannot be
+//!   pointed at the responder's port (resolv.conf names servers by address
+//!   only, always port 53; `RES_OPTIONS` and `LOCALDOMAIN` set options and
+//!   the search list, not a port). The loop keeps
+//!   `FH_BENCH_DNS_POOL_QUEUE` (default 1,000) lookups waiting on it, as
+//!   the CLI at `-c 1000` would. It does less per name than `getaddrinfo`
+//!   (no `/etc/hosts`, no resolv.conf check, no sorting), so its CPU per
+//!   name is a floor for the real pool's. It runs everywhere, so the
+//!   table's ratios are against it.
+//! - **the real getaddrinfo pool**: `pool.rs`'s `Resolver` itself, at the
+//!   same thread counts and queue, when the bench may make a private
+//!   network and mount namespace (root; `support/netns.rs`): there the
+//!   child brings up a loopback of its own, starts a responder of its own
+//!   (the same program) on 127.0.0.1:53 and bind-mounts a resolv.conf
+//!   saying `nameserver 127.0.0.1` over `/etc/resolv.conf`, for itself
+//!   only; nothing outside the child changes. Otherwise these rows are
+//!   skipped, with a message; `FH_BENCH_DNS_GAI=0` skips them too.
 //! - **ours**: `StubResolver` on `Runtime` at `FH_BENCH_DNS_IN_FLIGHT`
 //!   (default `256,1000,4000`) lookups in flight, which is both its
 //!   config's `max_in_flight` and the number of driving tasks (so no
@@ -70,6 +79,8 @@ mod dns_responder;
 mod dns_wire;
 #[path = "support/env.rs"]
 mod env;
+#[path = "support/netns.rs"]
+mod netns;
 #[path = "support/sys.rs"]
 mod sys;
 #[path = "support/udp_pool.rs"]
@@ -85,7 +96,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use dns_responder::{ResponderProcess, ResponderStats};
-use fetch_headers::net::dns::{ResolverConfig, StubResolver};
+use fetch_headers::net::dns::{Resolver, ResolverConfig, StubResolver};
 use fetch_headers::runtime::{spawn, Runtime};
 use udp_pool::UdpPool;
 
@@ -104,28 +115,38 @@ const CHILD_ADDR: &str = "FH_BENCH_DNS_CHILD_ADDR";
 const CHILD_NAMES: &str = "FH_BENCH_DNS_CHILD_NAMES";
 /// `1`: ask AAAA too.
 const CHILD_BOTH: &str = "FH_BENCH_DNS_CHILD_BOTH";
+/// The responder's delay in µs, for the getaddrinfo child's own responder.
+const CHILD_DELAY: &str = "FH_BENCH_DNS_CHILD_DELAY_US";
 
-/// The two ways of resolving.
+/// The ways of resolving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Threads blocking in one exchange each (the getaddrinfo stand-in).
     Pool,
+    /// `pool.rs`'s `Resolver`: threads in glibc's real `getaddrinfo`, in a
+    /// private network and mount namespace (`support/netns.rs`).
+    Gai,
     /// `StubResolver` on `Runtime`.
     Ours,
 }
 
 impl Kind {
+    const ALL: [Kind; 3] = [Kind::Pool, Kind::Gai, Kind::Ours];
+
     fn key(self) -> &'static str {
         match self {
             Kind::Pool => "pool",
+            Kind::Gai => "gai",
             Kind::Ours => "ours",
         }
     }
 
     fn from_key(key: &str) -> Option<Kind> {
-        [Kind::Pool, Kind::Ours]
-            .into_iter()
-            .find(|k| k.key() == key)
+        Kind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -141,6 +162,7 @@ impl Client {
     fn name(self) -> String {
         match self.kind {
             Kind::Pool => format!("pool (UDP stand-in), {} threads", self.width),
+            Kind::Gai => format!("getaddrinfo pool (pool.rs), {} threads", self.width),
             Kind::Ours => format!("**ours**, {} in flight", thousands(self.width as u64)),
         }
     }
@@ -161,6 +183,8 @@ struct Config {
     in_flight: Vec<usize>,
     pool_queue: usize,
     both: bool,
+    /// Try the real getaddrinfo pool too (it needs root).
+    gai: bool,
 }
 
 impl Config {
@@ -184,19 +208,23 @@ impl Config {
             in_flight: list("FH_BENCH_DNS_IN_FLIGHT", &[256, 1000, 4000]),
             pool_queue: env::size("FH_BENCH_DNS_POOL_QUEUE", 1000, 1000).max(1),
             both,
+            gai: env::size("FH_BENCH_DNS_GAI", 1, 1) != 0,
         }
     }
 
-    fn clients(&self) -> Vec<Client> {
-        let pools = self.threads.iter().map(|&width| Client {
-            kind: Kind::Pool,
-            width,
-        });
+    /// The clients in table order; the real getaddrinfo pool only `with_gai`.
+    fn clients(&self, with_gai: bool) -> Vec<Client> {
+        let pools = |kind| {
+            self.threads
+                .iter()
+                .map(move |&width| Client { kind, width })
+        };
+        let gai = pools(Kind::Gai).filter(|_| with_gai);
         let ours = self.in_flight.iter().map(|&width| Client {
             kind: Kind::Ours,
             width,
         });
-        pools.chain(ours).collect()
+        pools(Kind::Pool).chain(gai).chain(ours).collect()
     }
 
     fn families(&self) -> u64 {
@@ -272,6 +300,10 @@ struct Report {
     queued: u64,
     /// Datagrams dropped as not answering (ours: `dropped_mismatched`).
     mismatched: u64,
+    /// The getaddrinfo child could not make its namespace: why.
+    unavailable: String,
+    /// The getaddrinfo child's own responder's counters over the run.
+    responder: Option<ResponderStats>,
 }
 
 impl Report {
@@ -281,9 +313,20 @@ impl Report {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
-            if key == "first_failure" {
-                report.first_failure = value.to_owned();
-                continue;
+            match key {
+                "first_failure" => {
+                    report.first_failure = value.to_owned();
+                    continue;
+                }
+                "unavailable" => {
+                    report.unavailable = value.to_owned();
+                    continue;
+                }
+                "responder" => {
+                    report.responder = Some(ResponderStats::from_line(value)?);
+                    continue;
+                }
+                _ => {}
             }
             let value: u64 = value
                 .parse()
@@ -345,14 +388,17 @@ fn run_client(
             (CHILD_ADDR, responder.addr().to_string()),
             (CHILD_NAMES, names.to_string()),
             (CHILD_BOTH, u8::from(config.both).to_string()),
+            (CHILD_DELAY, config.delay.as_micros().to_string()),
         ],
     )?;
-    let report = Report::parse(&out)?;
+    let mut report = Report::parse(&out)?;
     let after = responder.stats()?;
-    Ok(Run {
-        report,
-        responder: after.since(&before),
-    })
+    // The getaddrinfo child asked a responder of its own.
+    let responder = report
+        .responder
+        .take()
+        .unwrap_or_else(|| after.since(&before));
+    Ok(Run { report, responder })
 }
 
 /// What is wrong with `run` of `client` over `names` names, if anything.
@@ -407,9 +453,8 @@ fn problems(config: &Config, client: Client, names: usize, run: &Run) -> Vec<Str
 }
 
 fn bench(config: &Config) -> io::Result<bool> {
-    let mut responder = ResponderProcess::spawn(config.delay)?;
+    let mut responder = ResponderProcess::spawn(config.delay, 0)?;
     let first = responder.stats()?;
-    let clients = config.clients();
     let families = if config.both {
         "A and AAAA (AF_UNSPEC)"
     } else {
@@ -428,9 +473,9 @@ fn bench(config: &Config) -> io::Result<bool> {
         config.repeats,
     );
     println!(
-        "the pool is a stand-in for getaddrinfo(3) on {} worker threads: glibc cannot be \
-         pointed at a port other than 53, so each thread makes the same blocking UDP \
-         exchange (see benches/support/udp_pool.rs); the loop keeps {} lookups waiting on it",
+        "the pool stand-in is getaddrinfo(3)'s exchange on {} worker threads: glibc asks \
+         port 53 only, so each thread makes the blocking UDP exchange glibc makes (see \
+         benches/support/udp_pool.rs); the loop keeps {} lookups waiting on each pool",
         config
             .threads
             .iter()
@@ -442,15 +487,41 @@ fn bench(config: &Config) -> io::Result<bool> {
 
     let mut all_ok = true;
     // Baselines: the same processes with the names, the runtime and the
-    // resolver built, and no lookup made.
-    let mut baseline_kib = [0u64; 2];
-    for (slot, kind) in baseline_kib.iter_mut().zip([Kind::Pool, Kind::Ours]) {
+    // resolver built, and no lookup made. The getaddrinfo child's also
+    // says whether it can run here at all.
+    let mut baseline_kib = [0u64; 3];
+    let mut with_gai = false;
+    for kind in Kind::ALL {
+        if kind == Kind::Gai && !(config.gai && config.both) {
+            continue;
+        }
         let client = Client { kind, width: 1 };
-        *slot = run_client(config, &mut responder, client, 0)?
-            .report
-            .peak_kib;
+        let report = run_client(config, &mut responder, client, 0)?.report;
+        if kind == Kind::Gai {
+            if report.unavailable.is_empty() {
+                with_gai = true;
+            } else {
+                println!(
+                    "the real getaddrinfo pool is skipped: it needs a private network and \
+                     mount namespace (root), and here {}",
+                    report.unavailable
+                );
+            }
+        }
+        baseline_kib[kind.index()] = report.peak_kib;
     }
-    let baseline = |kind: Kind| baseline_kib[usize::from(kind == Kind::Ours)];
+    if with_gai {
+        println!(
+            "the getaddrinfo pool is pool.rs's Resolver, glibc's real getaddrinfo (AF_UNSPEC, \
+             hosts: files dns) on 16 / 64 threads, run in a private network and mount \
+             namespace where a responder of its own (the same program) answers on \
+             127.0.0.1:53 and /etc/resolv.conf says `nameserver 127.0.0.1`"
+        );
+    } else if config.gai && !config.both {
+        println!("the real getaddrinfo pool is skipped: pool.rs always asks both families");
+    }
+    let baseline = |kind: Kind| baseline_kib[kind.index()];
+    let clients = config.clients(with_gai);
 
     // One short untimed pass first, checked: the responder's queue and
     // buffers grow to their size, and a broken client fails early.
@@ -475,7 +546,8 @@ fn bench(config: &Config) -> io::Result<bool> {
         }
     }
 
-    // The reference: the pool with the fewest threads.
+    // The reference: the stand-in pool with the fewest threads (it runs
+    // everywhere, so its ratios compare across machines).
     let reference = clients
         .iter()
         .enumerate()
@@ -484,10 +556,11 @@ fn bench(config: &Config) -> io::Result<bool> {
         .or_else(|| clients.iter().enumerate().next())
         .map(|(i, _)| i)
         .expect("at least one client");
-    let ref_name = match clients[reference].kind {
-        Kind::Pool => format!("pool-{}", clients[reference].width),
-        Kind::Ours => format!("ours-{}", clients[reference].width),
-    };
+    let ref_name = format!(
+        "{}-{}",
+        clients[reference].kind.key(),
+        clients[reference].width
+    );
     let ref_cpu = median(runs[reference].iter().map(Run::cpu_us_per_name));
 
     println!(
@@ -534,8 +607,9 @@ fn bench(config: &Config) -> io::Result<bool> {
 
     println!(
         "\nbaseline peak RSS (names, runtime and resolver built, no lookup): pool {} KiB, \
-         ours {} KiB",
+         getaddrinfo pool {} KiB, ours {} KiB",
         baseline(Kind::Pool),
+        baseline(Kind::Gai),
         baseline(Kind::Ours)
     );
     println!(
@@ -673,6 +747,32 @@ fn client_role() -> ExitCode {
     if let Err(e) = sys::raise_fd_limit() {
         eprintln!("dns client: cannot raise the fd limit: {e}");
     }
+    // The real getaddrinfo pool: first into namespaces of its own, where
+    // a responder of its own answers on port 53 (before any thread).
+    let mut own_responder = None;
+    let _resolv_conf = if kind == Kind::Gai {
+        let delay = Duration::from_micros(var(CHILD_DELAY).parse().unwrap_or(20_000));
+        match gai_namespace(delay) {
+            Ok((file, responder)) => {
+                own_responder = Some(responder);
+                Some(file)
+            }
+            Err(e) => {
+                println!("unavailable={e}");
+                return ExitCode::SUCCESS;
+            }
+        }
+    } else {
+        None
+    };
+    let responder_before = match own_responder.as_mut().map(ResponderProcess::stats) {
+        Some(Err(e)) => {
+            eprintln!("dns client: responder: {e}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(stats)) => Some(stats),
+        None => None,
+    };
     let names: Rc<Vec<String>> = Rc::new((0..count).map(dns_wire::name).collect());
     let runtime = match Runtime::new() {
         Ok(runtime) => runtime,
@@ -713,6 +813,23 @@ fn client_role() -> ExitCode {
             report.mismatched = stats.dropped_mismatched;
             tally
         }
+        Kind::Gai => {
+            let resolver = Resolver::new(width);
+            let lookup = {
+                let (resolver, names) = (resolver.clone(), names.clone());
+                move |i: usize| {
+                    let (resolver, names) = (resolver.clone(), names.clone());
+                    async move {
+                        let addresses = resolver
+                            .lookup(&names[i])
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        dns_wire::check(i, &addresses, true)
+                    }
+                }
+            };
+            runtime.block_on(drive(count, queue, lookup))
+        }
         Kind::Pool => {
             let pool = UdpPool::new(width, addr, both);
             let lookup = {
@@ -739,6 +856,20 @@ fn client_role() -> ExitCode {
     let (user, system) = (user_after - user_before, sys_after - sys_before);
     let cpu = user + system;
     let loop_stats = runtime.stats();
+    if let (Some(responder), Some(before)) = (own_responder.as_mut(), responder_before) {
+        match responder.stats() {
+            Ok(after) => {
+                let during = after.since(&before);
+                // getaddrinfo counts nothing: its queries are the responder's.
+                report.queries = during.received;
+                println!("responder={}", during.to_line());
+            }
+            Err(e) => {
+                eprintln!("dns client: responder: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let peak_kib = match sys::peak_rss_kib() {
         Ok(peak) => peak,
         Err(e) => {
@@ -770,6 +901,19 @@ fn client_role() -> ExitCode {
     println!("queued={}", report.queued);
     println!("mismatched={}", report.mismatched);
     ExitCode::SUCCESS
+}
+
+/// Enters a private network and mount namespace where `/etc/resolv.conf`
+/// says `nameserver 127.0.0.1`, and starts a responder there on port 53.
+/// The file must live as long as the namespace is used.
+fn gai_namespace(delay: Duration) -> io::Result<(tempfile::NamedTempFile, ResponderProcess)> {
+    use std::io::Write;
+    let mut file = tempfile::NamedTempFile::new()?;
+    file.write_all(b"nameserver 127.0.0.1\n")?;
+    file.flush()?;
+    netns::enter_private_resolver(file.path())?;
+    let responder = ResponderProcess::spawn(delay, 53)?;
+    Ok((file, responder))
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {

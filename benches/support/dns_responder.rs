@@ -44,6 +44,9 @@ pub const ROLE_RESPONDER: &str = "dns-responder";
 /// How long each answer is held back, in microseconds (responder role).
 const DELAY_VAR: &str = "FH_BENCH_DNS_RESPONDER_DELAY_US";
 
+/// The port to bind (responder role); 0 or unset: one from `bind(0)`.
+const PORT_VAR: &str = "FH_BENCH_DNS_RESPONDER_PORT";
+
 /// The receive and send buffer sizes the responder asks for.
 pub const SOCKET_BUFFER: usize = 16 << 20;
 
@@ -95,7 +98,8 @@ impl ResponderStats {
         }
     }
 
-    fn to_line(self) -> String {
+    /// The counters as one line of `key=value` pairs.
+    pub fn to_line(self) -> String {
         format!(
             "received={} answered={} malformed={} send_errors={} kernel_drops={} \
              cpu_us={} late_sum_us={} max_late_us={} rcvbuf={} sndbuf={}",
@@ -112,7 +116,8 @@ impl ResponderStats {
         )
     }
 
-    fn from_line(line: &str) -> io::Result<ResponderStats> {
+    /// Reads a line made by [`ResponderStats::to_line`].
+    pub fn from_line(line: &str) -> io::Result<ResponderStats> {
         let mut stats = ResponderStats::default();
         for pair in line.split_whitespace() {
             let bad = || io::Error::other(format!("DNS responder sent {line:?}"));
@@ -148,12 +153,15 @@ pub struct ResponderProcess {
 }
 
 impl ResponderProcess {
-    /// Starts a responder that holds each answer for `delay`, and waits
-    /// until it is listening.
-    pub fn spawn(delay: Duration) -> io::Result<ResponderProcess> {
+    /// Starts a responder on 127.0.0.1 (`port`, or any free port if 0)
+    /// that holds each answer for `delay`, and waits until it is listening.
+    pub fn spawn(delay: Duration, port: u16) -> io::Result<ResponderProcess> {
         let listening = child::spawn_listening(
             ROLE_RESPONDER,
-            &[(DELAY_VAR, delay.as_micros().to_string())],
+            &[
+                (DELAY_VAR, delay.as_micros().to_string()),
+                (PORT_VAR, port.to_string()),
+            ],
         )?;
         Ok(ResponderProcess {
             child: listening.child,
@@ -218,7 +226,11 @@ pub fn run_responder_role() -> ! {
     let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
     let rcvbuf = socket.recv_buffer_size().unwrap_or(0) as u64;
     let sndbuf = socket.send_buffer_size().unwrap_or(0) as u64;
-    let bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    let port: u16 = std::env::var(PORT_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let bind = SocketAddr::from(([127, 0, 0, 1], port));
     socket
         .bind(&bind.into())
         .unwrap_or_else(|e| fail(&format!("DNS responder: bind: {e}")));

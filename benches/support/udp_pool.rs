@@ -6,8 +6,10 @@
 //! into libc), always on port 53. `nameserver` takes an address and no
 //! port, `RES_OPTIONS` sets options only (ndots, timeout, attempts,
 //! rotate, edns0, ...), and `LOCALDOMAIN` sets the search list only.
-//! Binding port 53 and rewriting resolv.conf would take root-level
-//! changes to a shared machine. So this pool stands in for it.
+//! Binding port 53 and rewriting resolv.conf would change a shared
+//! machine; a private network and mount namespace avoids that (the bench
+//! runs the real pool that way when it is root, see `netns.rs`), but
+//! needs root. So this pool stands in for it everywhere.
 //!
 //! Its structure is `pool.rs`'s: `workers` threads take names from one
 //! channel (`Mutex<Receiver>`), and a lookup on the loop finds its name in
