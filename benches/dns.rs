@@ -57,7 +57,13 @@
 //! timeouts) and the responder's (datagrams, kernel drops, CPU, how late
 //! its answers left). Runs repeat `FH_BENCH_REPEATS` times (default 3),
 //! interleaved, and the table gives medians with the spread (min–max),
-//! and ratios against the pool with the fewest threads, in the same run.
+//! and ratios against the stand-in pool with the fewest threads (and the
+//! real getaddrinfo pool with the fewest, when it ran), round by round in
+//! the same run. Memory is given as peak RSS, as its growth over the same
+//! process making no lookup (which includes the answers kept in each
+//! resolver's cache: every name, as both caches keep them), and as the
+//! marginal cost of one more lookup in flight (ours) or thread (a pool),
+//! between the smallest and largest of each.
 //!
 //! **Checked**: every name must resolve to exactly its own addresses, with
 //! no retry, no timeout, no datagram dropped or refused by the kernel, and
@@ -546,62 +552,113 @@ fn bench(config: &Config) -> io::Result<bool> {
         }
     }
 
-    // The reference: the stand-in pool with the fewest threads (it runs
-    // everywhere, so its ratios compare across machines).
-    let reference = clients
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.kind == Kind::Pool)
-        .min_by_key(|(_, c)| c.width)
-        .or_else(|| clients.iter().enumerate().next())
-        .map(|(i, _)| i)
-        .expect("at least one client");
-    let ref_name = format!(
-        "{}-{}",
-        clients[reference].kind.key(),
-        clients[reference].width
-    );
-    let ref_cpu = median(runs[reference].iter().map(Run::cpu_us_per_name));
+    // The references: the stand-in pool with the fewest threads (it runs
+    // everywhere, so its ratios compare across machines), and the real
+    // getaddrinfo pool with the fewest threads when it ran.
+    let fewest = |kind: Kind| {
+        clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == kind)
+            .min_by_key(|(_, c)| c.width)
+            .map(|(i, _)| i)
+    };
+    let references: Vec<usize> = [fewest(Kind::Pool), fewest(Kind::Gai)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let ref_name = |r: usize| format!("{}-{}", clients[r].kind.key(), clients[r].width);
 
-    println!(
-        "\n| client | names/s | range | CPU µs/name | range | peak RSS | over baseline per \
-         lookup in flight | names/s ÷ {ref_name} | CPU/name ÷ {ref_name} |"
+    let mut header = String::from(
+        "| client | names/s | range | CPU µs/name | range | peak RSS | over baseline |",
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    for &r in &references {
+        header += &format!(" names/s ÷ {0} | CPU/name ÷ {0} |", ref_name(r));
+    }
+    println!("\n{header}");
+    println!(
+        "|---|---|---|---|---|---|---|{}",
+        "---|---|".repeat(references.len())
+    );
+    let mut peaks = Vec::new();
     for (i, (&client, client_runs)) in clients.iter().zip(&runs).enumerate() {
         let rates: Vec<f64> = client_runs.iter().map(Run::names_per_sec).collect();
         let cpus: Vec<f64> = client_runs.iter().map(Run::cpu_us_per_name).collect();
+        let cpu = median(cpus.iter().copied());
         let peak = median(client_runs.iter().map(|r| r.report.peak_kib as f64));
-        let per_lookup =
-            (peak - baseline(client.kind) as f64) * 1024.0 / client.in_flight(config.names) as f64;
-        // The ratio in each run, against the reference's run of the same round.
-        let ratios: Vec<f64> = rates
-            .iter()
-            .zip(&runs[reference])
-            .map(|(rate, r)| rate / r.names_per_sec())
-            .collect();
-        let ratio = if i == reference {
-            "1.00".to_string()
-        } else {
-            format!(
-                "**{:.1}** ({:.1}–{:.1})",
-                median(ratios.iter().copied()),
-                min(&ratios),
-                max(&ratios)
-            )
-        };
-        println!(
-            "| {} | {} | {}–{} | {:.1} | {:.1}–{:.1} | {:.1} MiB | {} B | {ratio} | {:.2} |",
+        peaks.push(peak);
+        let mut line = format!(
+            "| {} | {} | {}–{} | {:.1} | {:.1}–{:.1} | {:.1} MiB | {:.1} MiB |",
             client.name(),
             thousands(median(rates.iter().copied()).round() as u64),
             thousands(min(&rates).round() as u64),
             thousands(max(&rates).round() as u64),
-            median(cpus.iter().copied()),
+            cpu,
             min(&cpus),
             max(&cpus),
             peak / 1024.0,
-            thousands(per_lookup.max(0.0).round() as u64),
-            median(cpus.iter().copied()) / ref_cpu,
+            (peak - baseline(client.kind) as f64) / 1024.0,
+        );
+        for &r in &references {
+            // The ratio in each round, against the reference's run of the
+            // same round: its median, and its spread over the rounds.
+            let ratios: Vec<f64> = rates
+                .iter()
+                .zip(&runs[r])
+                .map(|(rate, reference)| rate / reference.names_per_sec())
+                .collect();
+            let ref_cpu = median(runs[r].iter().map(Run::cpu_us_per_name));
+            if i == r {
+                line += " 1.00 | 1.00 |";
+            } else {
+                line += &format!(
+                    " **{:.1}** ({:.1}–{:.1}) | {:.2} |",
+                    median(ratios.iter().copied()),
+                    min(&ratios),
+                    max(&ratios),
+                    cpu / ref_cpu
+                );
+            }
+        }
+        println!("{line}");
+    }
+
+    // What one more lookup in flight (ours) or one more thread (a pool)
+    // costs: the peak RSS between the smallest and largest of each kind.
+    for kind in Kind::ALL {
+        let of_kind: Vec<usize> = (0..clients.len())
+            .filter(|&i| clients[i].kind == kind)
+            .collect();
+        let (Some(&small), Some(&large)) = (
+            of_kind.iter().min_by_key(|&&i| clients[i].width),
+            of_kind.iter().max_by_key(|&&i| clients[i].width),
+        ) else {
+            continue;
+        };
+        let (ws, wl) = (
+            clients[small].in_flight(config.names),
+            clients[large].in_flight(config.names),
+        );
+        if wl <= ws {
+            continue;
+        }
+        let per = (peaks[large] - peaks[small]) * 1024.0 / (wl - ws) as f64;
+        let unit = if kind == Kind::Ours {
+            "lookup in flight"
+        } else {
+            "thread"
+        };
+        println!(
+            "\nmarginal memory, {}: (peak at {} − peak at {}) / {} = {} B per {unit}",
+            match kind {
+                Kind::Pool => "pool stand-in",
+                Kind::Gai => "getaddrinfo pool",
+                Kind::Ours => "ours",
+            },
+            thousands(wl as u64),
+            thousands(ws as u64),
+            thousands((wl - ws) as u64),
+            thousands(per.max(0.0).round() as u64),
         );
     }
 
