@@ -8,8 +8,9 @@
 //! FIFO of due answers, so its delay costs no threads. It answers an A
 //! query with one A record and an AAAA query with one AAAA record
 //! (`support/dns_wire.rs` says which: every name has both), each after
-//! `FH_BENCH_DNS_DELAY_MS` (default 20). Its socket has big buffers, and
-//! it reports the datagrams the kernel dropped on it.
+//! `FH_BENCH_DNS_DELAY_MS` (default 20). Its socket has big buffers
+//! (`FH_BENCH_DNS_BUFFER` bytes to ask for others), and it reports the
+//! datagrams the kernel dropped on it.
 //!
 //! **The names**: `FH_BENCH_DNS_NAMES` (default 10,000) distinct names,
 //! `h<i>.dns.bench.test`, the same list for every client. Each is asked
@@ -662,12 +663,14 @@ fn bench(config: &Config) -> io::Result<bool> {
         );
     }
 
+    let baselines: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|&kind| clients.iter().any(|c| c.kind == kind))
+        .map(|kind| format!("{} {} KiB", kind.key(), baseline(kind)))
+        .collect();
     println!(
-        "\nbaseline peak RSS (names, runtime and resolver built, no lookup): pool {} KiB, \
-         getaddrinfo pool {} KiB, ours {} KiB",
-        baseline(Kind::Pool),
-        baseline(Kind::Gai),
-        baseline(Kind::Ours)
+        "\nbaseline peak RSS (names, runtime and resolver built, no lookup): {}",
+        baselines.join(", ")
     );
     println!(
         "\nper client, over its {} runs: counters summed; shares of wall time and \

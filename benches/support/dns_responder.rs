@@ -15,9 +15,9 @@
 //! measured and reported).
 //!
 //! Its socket asks for [`SOCKET_BUFFER`]-byte receive and send buffers
-//! (the kernel grants at most twice `net.core.rmem_max` /
-//! `net.core.wmem_max`), so a burst of 4,000 lookups' queries queues
-//! instead of being dropped. Drops are not guessed at: the kernel counts
+//! (`FH_BENCH_DNS_BUFFER` bytes if set; the kernel grants at most twice
+//! `net.core.rmem_max` / `net.core.wmem_max`), so a burst of 4,000
+//! lookups' queries queues instead of being dropped. Drops are not guessed at: the kernel counts
 //! the datagrams it dropped for this socket (the `drops` column of
 //! `/proc/net/udp`), and the responder reports that count.
 //!
@@ -49,6 +49,10 @@ const PORT_VAR: &str = "FH_BENCH_DNS_RESPONDER_PORT";
 
 /// The receive and send buffer sizes the responder asks for.
 pub const SOCKET_BUFFER: usize = 16 << 20;
+
+/// Asks for other buffer sizes, in bytes (inherited from the bench's
+/// environment): a small one shows what a burst does to a small buffer.
+const BUFFER_VAR: &str = "FH_BENCH_DNS_BUFFER";
 
 /// Datagrams received between two looks at the queue of due answers.
 const BATCH: usize = 64;
@@ -222,8 +226,12 @@ pub fn run_responder_role() -> ! {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)
         .unwrap_or_else(|e| fail(&format!("DNS responder: socket: {e}")));
     // Ask for big buffers; the kernel caps them, and reports what it gave.
-    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
-    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+    let buffer = std::env::var(BUFFER_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SOCKET_BUFFER);
+    let _ = socket.set_recv_buffer_size(buffer);
+    let _ = socket.set_send_buffer_size(buffer);
     let rcvbuf = socket.recv_buffer_size().unwrap_or(0) as u64;
     let sndbuf = socket.send_buffer_size().unwrap_or(0) as u64;
     let port: u16 = std::env::var(PORT_VAR)
