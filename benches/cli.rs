@@ -67,6 +67,8 @@
 //!     FH_BENCH_MEM_CONNS=200 cargo bench --bench cli
 //! ```
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/env.rs"]
 mod env;
 #[path = "support/process.rs"]
@@ -203,7 +205,7 @@ impl Job {
             }
             Client::TokioPrint => {
                 inv.program = std::env::current_exe()?;
-                inv.envs.push((process::ROLE_VAR, ROLE_TOKIO_PRINT.into()));
+                inv.envs.push((child::ROLE_VAR, ROLE_TOKIO_PRINT.into()));
                 inv.envs
                     .push((CHILD_TARGETS, self.targets.display().to_string()));
                 inv.envs.push((CHILD_CONCURRENCY, c));
@@ -213,7 +215,7 @@ impl Job {
             }
             Client::RawMio => {
                 inv.program = std::env::current_exe()?;
-                inv.envs.push((process::ROLE_VAR, ROLE_RAW_MIO.into()));
+                inv.envs.push((child::ROLE_VAR, ROLE_RAW_MIO.into()));
                 inv.envs.push((CHILD_ADDR, self.addr.to_string()));
                 inv.envs.push((CHILD_FETCHES, self.fetches.to_string()));
                 inv.envs.push((CHILD_CONCURRENCY, c));
@@ -534,7 +536,7 @@ impl Scratch {
 
 fn main() -> ExitCode {
     // A re-executed copy of this binary runs its role and nothing else.
-    match std::env::var(process::ROLE_VAR).as_deref() {
+    match std::env::var(child::ROLE_VAR).as_deref() {
         Ok(process::ROLE_SERVER) => process::run_server_role(),
         Ok(ROLE_TOKIO_PRINT) => return tokio_print_role(),
         Ok(ROLE_RAW_MIO) => return raw_mio_role(),
@@ -771,8 +773,8 @@ fn valgrind_parts(config: &Config, scratch: &Scratch) -> io::Result<bool> {
          {}={ROLE_TOKIO_PRINT} {CHILD_TARGETS}=FILE {CHILD_CONCURRENCY}={c} {exe} > /dev/null\n  \
          {}={ROLE_RAW_MIO} {CHILD_ADDR}={} {CHILD_FETCHES}=N {CHILD_CONCURRENCY}={c} {exe}",
         server.addr(),
-        process::ROLE_VAR,
-        process::ROLE_VAR,
+        child::ROLE_VAR,
+        child::ROLE_VAR,
         server.addr(),
         c = config.vg_concurrency,
         exe = std::env::current_exe()?.display(),

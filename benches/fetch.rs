@@ -29,6 +29,8 @@
 //! FH_BENCH_N=200 FH_BENCH_REPEATS=1 FH_BENCH_MEM_CONNS=100 cargo bench --bench fetch
 //! ```
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/env.rs"]
 mod env;
 #[path = "support/ours_fetch.rs"]
@@ -174,7 +176,7 @@ impl Config {
 
 fn main() -> ExitCode {
     // A re-executed copy of this binary runs its role and nothing else.
-    match std::env::var(process::ROLE_VAR).as_deref() {
+    match std::env::var(child::ROLE_VAR).as_deref() {
         Ok(process::ROLE_SERVER) => process::run_server_role(),
         Ok(ROLE_MEMORY_CLIENT) => return memory_client_role(),
         _ => {}
@@ -350,7 +352,7 @@ struct MemoryReport {
 
 /// Runs `client` in a child process making `conns` simultaneous fetches.
 fn memory_child(client: Client, addr: SocketAddr, conns: usize) -> io::Result<MemoryReport> {
-    let out = process::run_child(
+    let out = child::run_child(
         ROLE_MEMORY_CLIENT,
         &[
             ("FH_BENCH_CLIENT", client.key().to_string()),

@@ -16,6 +16,12 @@ use std::time::Duration;
 /// multi-thread runtime's workers).
 #[allow(dead_code)] // only the fetch bench measures itself; the CLI bench, children
 pub fn process_cpu_time() -> Duration {
+    let (user, system) = process_cpu_times();
+    user + system
+}
+
+/// [`process_cpu_time`] as its two parts: user and system CPU time.
+pub fn process_cpu_times() -> (Duration, Duration) {
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid, writable `rusage` for the whole call.
@@ -24,7 +30,7 @@ pub fn process_cpu_time() -> Duration {
         rc, 0,
         "getrusage(RUSAGE_SELF) cannot fail with valid arguments"
     );
-    duration(usage.ru_utime) + duration(usage.ru_stime)
+    (duration(usage.ru_utime), duration(usage.ru_stime))
 }
 
 fn duration(tv: libc::timeval) -> Duration {
