@@ -76,7 +76,11 @@ struct Sending {
 struct Reading {
     stream: TcpStream,
     parser: HeadParser,
-    /// Complete heads: interim `1xx` ones, then the final one.
+    /// Complete heads: interim `1xx` ones, then the final one. The parser's
+    /// limits bound them all ([`Limits::max_interim`] and the rest), so a
+    /// server that never stops sending `100 Continue` cannot grow this.
+    ///
+    /// [`Limits::max_interim`]: crate::http::Limits::max_interim
     heads: Vec<ResponseHead>,
     /// With a sink that wants each line as it arrives (`--live`).
     live: Option<LiveLines>,
@@ -114,6 +118,10 @@ pub(crate) struct Fetch<'a, S> {
 /// It is one future, awaited where it is made, so the task that runs it
 /// holds one fetch's state: a `match` with an `.await` inside an arm would
 /// keep the matched value alive beside the fetch being awaited.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every Start is a Fetch: boxing it would cost an allocation per target to save nothing"
+)]
 pub(crate) enum Start<'a, S> {
     /// The fetch.
     Fetch(Fetch<'a, S>),
