@@ -756,3 +756,43 @@ fn eof_after_an_interim_head_counts_its_bytes() {
         "connection closed after 33 bytes of the response head"
     );
 }
+
+/// Found by fuzzing (`fuzz/fuzz_targets/head_parser.rs`): a read that
+/// crosses both the line limit and the head limit names the line limit,
+/// where smaller reads cross the head limit first. Either way the response
+/// is too large, however its bytes are split; only the limit named differs.
+#[test]
+fn a_line_over_both_limits_is_too_large_however_it_is_split() {
+    let limits = Limits {
+        max_line: 76,
+        max_head: 16,
+        ..small_limits()
+    };
+    let mut response = b"HTTP/1.1 200 OK".to_vec();
+    response.resize(100, b'x');
+    response.extend_from_slice(b"\r\n\r\n");
+    let too_large = |heads: Heads| matches!(heads, Err(HeadError::TooLarge { .. }));
+
+    let whole = read_heads(&mut HeadParser::with_limits(limits), &[&response]);
+    assert_eq!(
+        whole,
+        Err(HeadError::TooLarge {
+            limit: Limit::Line,
+            max: 76
+        })
+    );
+    for split in 0..=response.len() {
+        let (first, second) = response.split_at(split);
+        let heads = read_heads(&mut HeadParser::with_limits(limits), &[first, second]);
+        assert!(too_large(heads.clone()), "split at {split}: {heads:?}");
+    }
+    let bytes: Vec<&[u8]> = response.chunks(1).collect();
+    let trickled = read_heads(&mut HeadParser::with_limits(limits), &bytes);
+    assert_eq!(
+        trickled,
+        Err(HeadError::TooLarge {
+            limit: Limit::Head,
+            max: 16
+        })
+    );
+}
