@@ -251,8 +251,10 @@ fn healthy_fetches_beside_a_flood_finish_one_flood_poll_after_their_response() {
         late.push(flood_log.between(sent[index], *arrived));
     }
     eprintln!("flood polls between response and outcome: {late:?}");
-    // Each fetch waited on the network at least twice (to connect, for the
-    // response), and the flood was polled on each turn of the loop.
+    // The flood was flooding meanwhile. Each fetch waited on the network at
+    // least twice (to connect, for the response), and the flood is polled
+    // on every turn of the loop that it has data for, which is nearly all:
+    // half of them is what this asks.
     let first = arrivals.iter().map(|(_, at)| *at).min().expect("outcomes");
     let during = flood_log.since(first);
     assert!(
