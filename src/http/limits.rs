@@ -24,10 +24,11 @@ pub struct Limits {
     pub max_lines: usize,
     /// Most interim `1xx` heads before the final head. Default 10: a real
     /// server sends one `100 Continue`, perhaps a `103 Early Hints` or two,
-    /// and `102 Processing` every few seconds of a long operation, far
-    /// fewer than 10 before a header fetcher's read would time out. One
-    /// more is `too-large`, long before the other limits are reached by
-    /// heads as short as `HTTP/1.1 100 Continue`.
+    /// or a `102 Processing` every few seconds of a long operation, which
+    /// makes a handful before the fetch's `max_time` (30 s by default)
+    /// ends it anyway. One more is `too-large`: heads as short as
+    /// `HTTP/1.1 100 Continue` would take ten thousand to reach the byte
+    /// limit.
     pub max_interim: usize,
 }
 
