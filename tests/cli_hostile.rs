@@ -3,10 +3,14 @@
 //! reach the user's terminal raw.
 mod support;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{cli, http_server, peers, with_deadline, Expect, Peer, FAST, HOSTILE_BYTES};
+use support::{
+    cli, http_server, peers, silent_server, with_deadline, Expect, Peer, BIN, FAST, HOSTILE_BYTES,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -146,6 +150,90 @@ fn continue_head_is_shown_and_the_final_head_follows() {
             )
         );
     });
+}
+
+#[test]
+fn empty_lines_before_a_status_line_are_skipped() {
+    with_deadline(LIMIT, || {
+        let target = peer("empty-line-first").target;
+        let (o, _) = outcome_of(&target);
+        assert_eq!(o["status"], 200, "{o}");
+        assert_eq!(o["headers"], json!([["Server", "late"], ["X-Last", "yes"]]));
+        let run = cli(FAST.iter().copied().chain(["-q", &target]));
+        assert_eq!(run.code, Some(0));
+        assert_eq!(
+            run.text(),
+            format!(
+                "{target} header > HTTP/1.1 200 OK\n{target} header > Server: late\n\
+                 {target} header > X-Last: yes\n"
+            )
+        );
+
+        // After a `100 Continue`, in the next segment.
+        let target = peer("empty-line-after-continue").target;
+        let (o, _) = outcome_of(&target);
+        assert_eq!(o["status"], 200, "{o}");
+        assert_eq!(o["interim"].as_array().map(Vec::len), Some(1), "{o}");
+        let run = cli(FAST.iter().copied().chain(["-q", &target]));
+        assert_eq!(
+            run.text(),
+            format!(
+                "{target} header > HTTP/1.1 100 Continue\n{target} header > HTTP/1.1 200 OK\n\
+                 {target} header > Server: after-continue\n"
+            )
+        );
+    });
+}
+
+/// A server that sends `100 Continue` for ever gets `too-large` after ten,
+/// and the process's peak RSS stays small: it used to grow by about
+/// 400 MB/s until `--max-time`.
+#[test]
+fn endless_interim_heads_are_too_large_and_memory_stays_bounded() {
+    with_deadline(LIMIT, || {
+        let endless = peer("endless-continue").target;
+        // The silent target keeps the process alive after the endless one
+        // is done, so that its peak RSS can be read.
+        let silent = format!("http://{}/", silent_server());
+        let mut child = Command::new(BIN)
+            .args(["--json", "-q", "--read-timeout", "30s", "-m", "40s"])
+            .args([&endless, &silent])
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start fetch-headers");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("an outcome").expect("read stdout");
+        let peak = peak_rss_kib(child.id());
+        child.kill().expect("stop fetch-headers");
+        let _ = child.wait();
+
+        let o: Value = serde_json::from_str(&line).expect("JSON");
+        assert_eq!(
+            o["target"],
+            endless.as_str(),
+            "the silent one is still waiting: {o}"
+        );
+        assert_eq!(o["error"]["kind"], "too-large", "{o}");
+        assert_eq!(
+            o["error"]["message"], "response has more than 10 interim (1xx) heads",
+            "{o}"
+        );
+        eprintln!("peak RSS beside an endless 1xx sender: {peak} KiB");
+        assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+    });
+}
+
+/// The peak resident set size of process `pid` (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Response-head parsing: line endings, chunk boundaries, interim heads,
-//! limits, non-HTTP peers and bytes that are not UTF-8.
+//! empty lines before a status line, limits (across a response's heads),
+//! non-HTTP peers and bytes that are not UTF-8.
 
 use fetch_headers::http::{
     Feed, HeadError, HeadParser, Limit, Limits, ProtocolError, ResponseHead,
@@ -49,6 +50,7 @@ fn small_limits() -> Limits {
         max_line: 100,
         max_head: 1000,
         max_lines: 10,
+        max_interim: 10,
     }
 }
 
@@ -334,7 +336,7 @@ fn a_non_http_peer_fails_at_the_first_wrong_byte() {
 
     for garbage in [
         &b"http/1.1 200 OK\r\n\r\n"[..],
-        b"\r\nHTTP/1.1 200 OK\r\n\r\n",
+        b" HTTP/1.1 200 OK\r\n\r\n",
         b"<html>",
     ] {
         let err = HeadParser::new().feed(garbage).unwrap_err();
@@ -459,5 +461,338 @@ fn eof_before_the_end_of_the_head_is_reported() {
     assert_eq!(
         parser.eof().to_string(),
         "connection closed after 24 bytes of the response head"
+    );
+}
+
+type Heads = Result<(Vec<ResponseHead>, Vec<u8>), HeadError>;
+
+/// Reads `response` whole, split in two at every byte, and one byte at a
+/// time, checks that all of them come to the same heads and rest (or the
+/// same error), and returns the whole read's.
+fn read_every_way(limits: Limits, response: &[u8]) -> Heads {
+    // `NotHttp` quotes the bytes that had arrived, which depends on the
+    // split; the error itself must not.
+    let quoted_bytes_aside = |heads: Heads| match heads {
+        Err(HeadError::Protocol(ProtocolError::NotHttp { .. })) => {
+            Err(HeadError::Protocol(ProtocolError::NotHttp {
+                start: Vec::new(),
+            }))
+        }
+        other => other,
+    };
+    let whole = read_heads(&mut HeadParser::with_limits(limits), &[response]);
+    let expected = quoted_bytes_aside(whole.clone());
+    for split in 0..=response.len() {
+        let (first, second) = response.split_at(split);
+        let split_read = read_heads(&mut HeadParser::with_limits(limits), &[first, second]);
+        assert_eq!(quoted_bytes_aside(split_read), expected, "split at {split}");
+    }
+    let bytes: Vec<&[u8]> = response.chunks(1).collect();
+    let trickled = read_heads(&mut HeadParser::with_limits(limits), &bytes);
+    assert_eq!(quoted_bytes_aside(trickled), expected, "one byte at a time");
+    whole
+}
+
+fn statuses(heads: &[ResponseHead]) -> Vec<u16> {
+    heads.iter().map(|h| h.status).collect()
+}
+
+#[test]
+fn empty_lines_before_the_status_line_are_skipped() {
+    for leading in [
+        &b"\r\n"[..],
+        b"\n",
+        b"\r\n\r\n",
+        b"\n\r\n\n\r\n", // four, mixed: the most that is skipped
+    ] {
+        let response = [leading, HEAD, b"body"].concat();
+        let (heads, rest) = read_every_way(Limits::default(), &response)
+            .unwrap_or_else(|e| panic!("{leading:?}: {e}"));
+        assert_eq!(heads, [parse(HEAD).unwrap()], "{leading:?}");
+        // The empty lines are not part of the head, but they were consumed.
+        assert!(heads[0].raw.starts_with(b"HTTP/1.1 200"), "{leading:?}");
+        assert_eq!(rest, b"body", "{leading:?}");
+    }
+    // `consumed` counts the skipped bytes too.
+    let response = [b"\r\n\n", HEAD].concat();
+    match HeadParser::new().feed(&response).unwrap() {
+        Feed::Complete { consumed, .. } => assert_eq!(consumed, response.len()),
+        Feed::Partial => panic!("head is complete"),
+    }
+}
+
+#[test]
+fn empty_lines_between_an_interim_head_and_the_next_are_skipped() {
+    for between in [&b"\r\n"[..], b"\n", b"\r\n\n\r\n\r\n"] {
+        let response = [
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            between,
+            b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\nbody",
+        ]
+        .concat();
+        let (heads, rest) = read_every_way(Limits::default(), &response)
+            .unwrap_or_else(|e| panic!("{between:?}: {e}"));
+        assert_eq!(statuses(&heads), [100, 200], "{between:?}");
+        assert_eq!(heads[1].headers, [header("Server", b"x")]);
+        assert_eq!(heads[1].lines().next(), Some(&b"HTTP/1.1 200 OK"[..]));
+        assert_eq!(rest, b"body");
+    }
+}
+
+#[test]
+fn more_than_four_empty_lines_are_a_protocol_error() {
+    let five = [&b"\r\n\n\r\n\n\r\n"[..], HEAD].concat();
+    let err = read_every_way(Limits::default(), &five).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::Protocol(ProtocolError::EmptyLines { max: 4 })
+    );
+    assert_eq!(
+        err.to_string(),
+        "more than 4 empty lines before a status line"
+    );
+
+    // The same after an interim head: the count starts again for each head.
+    let response = [
+        &b"\r\n\r\n\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"[..],
+        b"\n\n\n\n\nHTTP/1.1 200 OK\r\n\r\n",
+    ]
+    .concat();
+    let err = read_every_way(Limits::default(), &response).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::Protocol(ProtocolError::EmptyLines { max: 4 })
+    );
+
+    // A peer that sends nothing else fails at the fifth, with nothing
+    // buffered: it is not read until the read timeout.
+    let mut parser = HeadParser::new();
+    for _ in 0..4 {
+        assert_eq!(parser.feed(b"\r\n").unwrap(), Feed::Partial);
+        assert_eq!(parser.buffered(), 0);
+    }
+    assert!(parser.feed(b"\r\n").is_err());
+}
+
+#[test]
+fn a_non_http_peer_is_still_found_after_empty_lines() {
+    let err = HeadParser::new()
+        .feed(b"\r\nSSH-2.0-OpenSSH_9.6\r\n")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not an HTTP response: starts with \"SSH-2.0-OpenSSH_\""
+    );
+    // At the first wrong byte, whole or in pieces.
+    let mut parser = HeadParser::new();
+    assert_eq!(parser.feed(b"\n\r").unwrap(), Feed::Partial);
+    assert_eq!(parser.feed(b"\nH").unwrap(), Feed::Partial);
+    assert!(parser.feed(b"X").is_err());
+
+    // A '\r' that does not end an empty line is not one, nor `HTTP/`.
+    for bad in [&b"\rHTTP/1.1 200 OK\r\n\r\n"[..], b"\r\r\n", b"\n\r<html>"] {
+        let err = read_every_way(Limits::default(), bad).unwrap_err();
+        assert!(
+            matches!(err, HeadError::Protocol(ProtocolError::NotHttp { .. })),
+            "{bad:?}: {err}"
+        );
+    }
+    let err = HeadParser::new().feed(b"\r\n\rX").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not an HTTP response: starts with \"\\x0dX\""
+    );
+}
+
+/// The head that an endless `100 Continue` sender repeats.
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+#[test]
+fn ten_interim_heads_are_taken_and_the_eleventh_is_too_large() {
+    let final_head = b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\n";
+    let ten = [CONTINUE.repeat(10), final_head.to_vec()].concat();
+    let (heads, _) = read_every_way(Limits::default(), &ten).unwrap();
+    assert_eq!(heads.len(), 11);
+    assert_eq!(heads[10].status, 200);
+
+    let eleven = [CONTINUE.repeat(11), final_head.to_vec()].concat();
+    let err = read_every_way(Limits::default(), &eleven).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Interim,
+            max: 10
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "response has more than 10 interim (1xx) heads"
+    );
+}
+
+#[test]
+fn an_endless_interim_sender_fails_after_the_cap_with_bounded_memory() {
+    // Feed `100 Continue` for ever, as the fetch layer would: the parser
+    // fails on the 11th head, having held at most one head at a time.
+    let mut parser = HeadParser::new();
+    let stream = CONTINUE.repeat(1000);
+    let mut rest = &stream[..];
+    let mut heads = 0;
+    let err = loop {
+        match parser.feed(rest) {
+            Ok(Feed::Complete { head, consumed }) => {
+                assert!(head.is_informational());
+                heads += 1;
+                rest = &rest[consumed..];
+            }
+            Ok(Feed::Partial) => panic!("the stream has more heads"),
+            Err(err) => break err,
+        }
+        assert!(parser.buffered() <= CONTINUE.len());
+    };
+    assert_eq!(heads, 10);
+    assert!(matches!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Interim,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_byte_limit_covers_the_interim_heads_and_the_final_head_together() {
+    let limits = Limits {
+        max_lines: 1000,
+        max_interim: 100,
+        ..small_limits()
+    };
+    // Each interim head is 100 bytes: 10 fit in max_head (1000), and the
+    // final head then has no room left.
+    let mut interim = b"HTTP/1.1 103 Early Hints\r\nLink: ".to_vec();
+    interim.resize(100 - 4, b'x');
+    interim.extend_from_slice(b"\r\n\r\n");
+    assert_eq!(interim.len(), 100);
+    let response = [interim.repeat(9), b"HTTP/1.1 200 OK\r\n\r\n".to_vec()].concat();
+    let (heads, _) = read_every_way(limits, &response).unwrap();
+    assert_eq!(heads.len(), 10);
+
+    let response = [interim.repeat(10), b"HTTP/1.1 200 OK\r\n\r\n".to_vec()].concat();
+    let err = read_every_way(limits, &response).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Head,
+            max: 1000
+        }
+    );
+    // 996 bytes used: the next head has no room for `HTTP/`, however the
+    // bytes are split.
+    let mut almost = interim.repeat(9);
+    almost.extend_from_slice(b"HTTP/1.1 100 Continue\r\nX: ");
+    almost.resize(996 - 4, b'x');
+    almost.extend_from_slice(b"\r\n\r\nHTX");
+    let err = read_every_way(limits, &almost).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            HeadError::TooLarge {
+                limit: Limit::Head,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_line_limit_covers_the_interim_heads_and_the_final_head_together() {
+    // max_lines is 10: five two-line interim heads use them all.
+    let interim = b"HTTP/1.1 100 Continue\r\nX: y\r\n\r\n";
+    let response = [
+        interim.repeat(4),
+        b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    let (heads, _) = read_every_way(small_limits(), &response).unwrap();
+    assert_eq!(heads.len(), 5);
+
+    let response = [interim.repeat(5), b"HTTP/1.1 200 OK\r\n\r\n".to_vec()].concat();
+    let err = read_every_way(small_limits(), &response).unwrap_err();
+    assert_eq!(
+        err,
+        HeadError::TooLarge {
+            limit: Limit::Lines,
+            max: 10
+        }
+    );
+}
+
+#[test]
+fn the_limits_start_over_after_the_final_head() {
+    let limits = Limits {
+        max_interim: 1,
+        ..Limits::default()
+    };
+    let response = [CONTINUE, b"HTTP/1.1 200 OK\r\n\r\n"].concat();
+    let mut parser = HeadParser::with_limits(limits);
+    for round in 0..3 {
+        let (heads, rest) = read_heads(&mut parser, &[&response]).unwrap();
+        assert_eq!(statuses(&heads), [100, 200], "response {round}");
+        assert!(rest.is_empty());
+    }
+}
+
+#[test]
+fn eof_after_an_interim_head_counts_its_bytes() {
+    let mut parser = HeadParser::new();
+    assert!(matches!(
+        parser.feed(CONTINUE).unwrap(),
+        Feed::Complete { .. }
+    ));
+    assert_eq!(parser.feed(b"HTTP/1.1").unwrap(), Feed::Partial);
+    assert_eq!(
+        parser.eof().to_string(),
+        "connection closed after 33 bytes of the response head"
+    );
+}
+
+/// Found by fuzzing (`fuzz/fuzz_targets/head_parser.rs`): a read that
+/// crosses both the line limit and the head limit names the line limit,
+/// where smaller reads cross the head limit first. Either way the response
+/// is too large, however its bytes are split; only the limit named differs.
+#[test]
+fn a_line_over_both_limits_is_too_large_however_it_is_split() {
+    let limits = Limits {
+        max_line: 76,
+        max_head: 16,
+        ..small_limits()
+    };
+    let mut response = b"HTTP/1.1 200 OK".to_vec();
+    response.resize(100, b'x');
+    response.extend_from_slice(b"\r\n\r\n");
+    let too_large = |heads: Heads| matches!(heads, Err(HeadError::TooLarge { .. }));
+
+    let whole = read_heads(&mut HeadParser::with_limits(limits), &[&response]);
+    assert_eq!(
+        whole,
+        Err(HeadError::TooLarge {
+            limit: Limit::Line,
+            max: 76
+        })
+    );
+    for split in 0..=response.len() {
+        let (first, second) = response.split_at(split);
+        let heads = read_heads(&mut HeadParser::with_limits(limits), &[first, second]);
+        assert!(too_large(heads.clone()), "split at {split}: {heads:?}");
+    }
+    let bytes: Vec<&[u8]> = response.chunks(1).collect();
+    let trickled = read_heads(&mut HeadParser::with_limits(limits), &bytes);
+    assert_eq!(
+        trickled,
+        Err(HeadError::TooLarge {
+            limit: Limit::Head,
+            max: 16
+        })
     );
 }

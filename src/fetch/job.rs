@@ -122,7 +122,11 @@ struct Sending {
 struct Reading {
     conn: Conn,
     parser: HeadParser,
-    /// Complete heads: interim `1xx` ones, then the final one.
+    /// Complete heads: interim `1xx` ones, then the final one. The parser's
+    /// limits bound them all ([`Limits::max_interim`] and the rest), so a
+    /// server that never stops sending `100 Continue` cannot grow this.
+    ///
+    /// [`Limits::max_interim`]: crate::http::Limits::max_interim
     heads: Vec<ResponseHead>,
     /// With a sink that wants each line as it arrives (`--live`).
     live: Option<LiveLines>,

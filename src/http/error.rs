@@ -10,8 +10,8 @@ use super::escape_line;
 pub enum HeadError {
     /// The peer is not speaking HTTP/1.x, or spoke it wrongly.
     Protocol(ProtocolError),
-    /// The head broke one of the [`Limits`](super::Limits); parsing stopped
-    /// before buffering past it.
+    /// The response broke one of the [`Limits`](super::Limits); parsing
+    /// stopped before buffering past it.
     TooLarge {
         /// Which limit.
         limit: Limit,
@@ -29,6 +29,13 @@ pub enum ProtocolError {
     NotHttp {
         /// Up to the first 16 bytes received, for the message.
         start: Vec<u8>,
+    },
+    /// More empty lines than the parser skips came before a status line
+    /// (RFC 9112 §2.2 asks a recipient to ignore at least one; a peer that
+    /// sends line after empty line is not answering).
+    EmptyLines {
+        /// How many the parser skips.
+        max: usize,
     },
     /// The head was complete but `httparse` rejected it.
     Malformed(httparse::Error),
@@ -48,6 +55,8 @@ pub enum Limit {
     Lines,
     /// [`Limits::max_head`](super::Limits::max_head).
     Head,
+    /// [`Limits::max_interim`](super::Limits::max_interim).
+    Interim,
 }
 
 impl fmt::Display for HeadError {
@@ -58,6 +67,9 @@ impl fmt::Display for HeadError {
                 Limit::Line => write!(f, "response head has a line over {max} bytes"),
                 Limit::Lines => write!(f, "response head has over {max} lines"),
                 Limit::Head => write!(f, "response head is over {max} bytes"),
+                Limit::Interim => {
+                    write!(f, "response has more than {max} interim (1xx) heads")
+                }
             },
         }
     }
@@ -72,6 +84,9 @@ impl fmt::Display for ProtocolError {
                     "not an HTTP response: starts with \"{}\"",
                     escape_line(start)
                 )
+            }
+            ProtocolError::EmptyLines { max } => {
+                write!(f, "more than {max} empty lines before a status line")
             }
             ProtocolError::Malformed(error) => write!(f, "malformed response head: {error}"),
             ProtocolError::Truncated { received: 0 } => {

@@ -24,8 +24,10 @@ pub struct ResponseHead {
     /// left out here but still appears in [`lines`](Self::lines), so one bad
     /// header does not lose the whole response.
     pub headers: Vec<(String, Vec<u8>)>,
-    /// The head exactly as received, line endings and final empty line
-    /// included. [`lines`](Self::lines) splits it.
+    /// The head exactly as received from its status line on, line endings
+    /// and final empty line included. [`lines`](Self::lines) splits it.
+    /// (Empty lines before the status line, which the parser skips, are not
+    /// part of it.)
     pub raw: Vec<u8>,
 }
 

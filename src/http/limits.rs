@@ -1,7 +1,12 @@
 //! How much of a response head we are willing to hold.
 
-/// Bounds on a response head, so a hostile or broken server cannot make us
+/// Bounds on one response, so a hostile or broken server cannot make us
 /// buffer without end. Exceeding one gives [`HeadError::TooLarge`].
+///
+/// A response is its interim `1xx` heads and its final head, and the byte
+/// and line limits cover all of them together: a server cannot renew them
+/// by sending one more `100 Continue`. Only [`max_line`](Self::max_line)
+/// is about a single line.
 ///
 /// [`HeadError::TooLarge`]: super::HeadError::TooLarge
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,12 +15,21 @@ pub struct Limits {
     /// 64 KiB, is asyncio's default stream `limit` (`2**16`), which bounds
     /// the seed's `readline()` the same way.
     pub max_line: usize,
-    /// Largest head, in bytes, line endings and the final empty line
-    /// included. Default 256 KiB. The parser's buffer never grows past it.
+    /// Largest response, in bytes: every head's lines, line endings and
+    /// final empty line included. Default 256 KiB. The parser's buffer
+    /// never grows past it.
     pub max_head: usize,
-    /// Most lines, the status line included and the final empty line not.
-    /// Default 1,000.
+    /// Most lines in the response, each head's status line included and the
+    /// empty lines that end heads not. Default 1,000.
     pub max_lines: usize,
+    /// Most interim `1xx` heads before the final head. Default 10: a real
+    /// server sends one `100 Continue`, perhaps a `103 Early Hints` or two,
+    /// or a `102 Processing` every few seconds of a long operation, which
+    /// makes a handful before the fetch's `max_time` (30 s by default)
+    /// ends it anyway. One more is `too-large`: heads as short as
+    /// `HTTP/1.1 100 Continue` would take ten thousand to reach the byte
+    /// limit.
+    pub max_interim: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +38,7 @@ impl Default for Limits {
             max_line: 64 * 1024,
             max_head: 256 * 1024,
             max_lines: 1000,
+            max_interim: 10,
         }
     }
 }

@@ -21,14 +21,19 @@
 //!
 //! - the head ends at the first empty line, whether lines end in `\r\n` or a
 //!   bare `\n` (sloppy servers), or a mix of both;
-//! - [`Limits`] bound one line, the line count and the whole head, and the
-//!   parser never buffers past them, so memory stays bounded for any peer;
-//! - bytes that cannot begin `HTTP/` fail at once with [`HeadError::Protocol`];
+//! - [`Limits`] bound one line, the line count and the bytes of a response's
+//!   heads (its interim `1xx` heads and the final head together), and the
+//!   number of interim heads; the parser never buffers past them, so memory
+//!   stays bounded for any peer, one that sends `100 Continue` for ever
+//!   included;
+//! - a few empty lines before a status line are skipped (RFC 9112 §2.2's
+//!   robustness rule), and then bytes that cannot begin `HTTP/` fail at
+//!   once with [`HeadError::Protocol`];
 //! - header bytes are kept as bytes, never rejected for not being UTF-8, and
 //!   [`escape_line`] makes them safe to print on a terminal.
 //!
 //! **Invariant**: a [`ResponseHead`] is only produced for a complete head that
-//! `httparse` accepted, and it keeps every received line as it arrived.
+//! `httparse` accepted, and it keeps every line of the head as it arrived.
 
 mod error;
 mod escape;

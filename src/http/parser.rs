@@ -1,4 +1,4 @@
-//! Finding a response head in the bytes a socket delivers.
+//! Finding the heads of one response in the bytes a socket delivers.
 
 use super::head::without_line_ending;
 use super::{HeadError, Limit, Limits, ProtocolError, ResponseHead};
@@ -9,17 +9,31 @@ const PREFIX: &[u8] = b"HTTP/";
 /// Where a head's buffer starts: most heads fit in 1 KiB.
 const INITIAL_CAPACITY: usize = 1024;
 
-/// An incremental response-head parser: feed it chunks as they are read, and
-/// it says when a head is complete.
+/// Empty lines skipped before a status line. RFC 9112 §2.2 asks a recipient
+/// to ignore at least one; servers that send any send one (a stray `\r\n`
+/// after a `100 Continue`, say). Four leaves room for that, and a peer that
+/// sends nothing but empty lines fails at the fifth instead of holding the
+/// fetch until its read timeout.
+const MAX_EMPTY_LINES: u8 = 4;
+
+/// An incremental parser of one response's heads: feed it chunks as they
+/// are read, and it says when a head is complete.
 ///
-/// It copies each byte of the head once, into a buffer that starts at 1 KiB
+/// It copies each byte of a head once, into a buffer that starts at 1 KiB
 /// and only grows (up to [`Limits::max_head`]) for larger heads. The buffer
 /// becomes the finished head's [`raw`](ResponseHead::raw), so completing a
 /// head copies nothing.
 ///
 /// Interim `1xx` heads come first on the same connection, so the parser
-/// does not stop at one head: after [`Feed::Complete`] it is empty again,
-/// and the rest of the chunk can be fed to it.
+/// does not stop at one head: after an interim head it is ready for the
+/// next, and the rest of the chunk can be fed to it. The [`Limits`] cover
+/// the interim heads and the final head together, and at most
+/// [`Limits::max_interim`] interim heads are taken: a server that sends
+/// `100 Continue` for ever gets `too-large`, not a reader that buffers for
+/// ever. After the final head the parser starts over, for a next response.
+///
+/// Up to four empty lines before a status line (`\r\n` or `\n`) are
+/// skipped, as RFC 9112 §2.2 recommends; they are not part of any head.
 ///
 /// ```
 /// use fetch_headers::http::{Feed, HeadParser};
@@ -46,12 +60,25 @@ const INITIAL_CAPACITY: usize = 1024;
 #[derive(Debug)]
 pub struct HeadParser {
     limits: Limits,
-    /// The head so far, exactly as received.
+    /// The head so far, exactly as received from its status line on.
     buf: Vec<u8>,
     /// Where the unfinished line begins in `buf`.
     line_start: usize,
-    /// Finished non-empty lines so far, the status line included.
+    /// Finished non-empty lines of this head, the status line included.
     lines: usize,
+    /// Bytes of this response's earlier (interim) heads: with `buf`, what
+    /// counts against [`Limits::max_head`].
+    earlier_bytes: usize,
+    /// Lines of this response's earlier heads, for [`Limits::max_lines`].
+    earlier_lines: usize,
+    /// Interim heads of this response so far.
+    interim: usize,
+    /// Empty lines skipped before this head's status line (a `u8`, like
+    /// the flag below: a fetch holds its parser, so every byte counts).
+    empty_lines: u8,
+    /// A skipped `\r` before this head's status line still waits for its
+    /// `\n` (the two may come in different reads).
+    cr_pending: bool,
 }
 
 /// What one [`HeadParser::feed`] found.
@@ -63,8 +90,9 @@ pub enum Feed {
     Complete {
         /// The head.
         head: ResponseHead,
-        /// How many bytes of the chunk it took. The rest of the chunk is what
-        /// follows the head: the next head after a `1xx`, or the body.
+        /// How many bytes of the chunk it took (with any empty lines skipped
+        /// before it). The rest of the chunk is what follows the head: the
+        /// next head after a `1xx`, or the body.
         consumed: usize,
     },
 }
@@ -82,6 +110,11 @@ impl HeadParser {
             buf: Vec::new(),
             line_start: 0,
             lines: 0,
+            earlier_bytes: 0,
+            earlier_lines: 0,
+            interim: 0,
+            empty_lines: 0,
+            cr_pending: false,
         }
     }
 
@@ -92,12 +125,24 @@ impl HeadParser {
     /// `chunk` and returns [`Feed::Partial`]. Fails as soon as the bytes
     /// cannot be an HTTP response or a limit is crossed, without buffering
     /// past the limit.
+    ///
+    /// However the bytes are split into chunks, the outcome is the same,
+    /// with two details aside: [`ProtocolError::NotHttp`] quotes the bytes
+    /// that had arrived, and a chunk that crosses both
+    /// [`Limits::max_line`] and [`Limits::max_head`] names the line limit,
+    /// which is checked first, where smaller chunks might have crossed the
+    /// head limit first.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Feed, HeadError> {
-        self.check_start(chunk)?;
+        // Before a status line: skip the empty lines a sloppy server may
+        // send, then check that what follows can begin `HTTP/`.
+        let mut consumed = 0;
+        if self.buf.is_empty() {
+            consumed = self.skip_empty_lines(chunk)?;
+        }
+        self.check_start(&chunk[consumed..])?;
 
         // Take the chunk a line at a time. Only the new bytes are searched
         // for '\n'; what is already buffered was searched before.
-        let mut consumed = 0;
         while let Some(newline) = chunk[consumed..].iter().position(|&b| b == b'\n') {
             let line_end = consumed + newline + 1;
             self.append(&chunk[consumed..line_end])?;
@@ -111,18 +156,43 @@ impl HeadParser {
         Ok(Feed::Partial)
     }
 
-    /// How many bytes of an unfinished head are buffered.
+    /// How many bytes of an unfinished head are buffered. With the interim
+    /// heads before it, never more than [`Limits::max_head`].
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
 
-    /// The error to report when the connection closes before the head is
-    /// complete (the seed's `readline()` would return `b''` for ever).
+    /// The error to report when the connection closes before the final head
+    /// is complete (the seed's `readline()` would return `b''` for ever).
     pub fn eof(&self) -> HeadError {
         ProtocolError::Truncated {
-            received: self.buf.len(),
+            received: self.earlier_bytes + self.buf.len(),
         }
         .into()
+    }
+
+    /// Skips the empty lines that may come before a status line, up to
+    /// [`MAX_EMPTY_LINES`] of them, and returns how many bytes of `chunk`
+    /// they took. Called only while no byte of the status line is buffered.
+    fn skip_empty_lines(&mut self, chunk: &[u8]) -> Result<usize, HeadError> {
+        for (i, &byte) in chunk.iter().enumerate() {
+            match (byte, self.cr_pending) {
+                (b'\n', _) => {
+                    self.cr_pending = false;
+                    self.empty_lines += 1;
+                    if self.empty_lines > MAX_EMPTY_LINES {
+                        let max = usize::from(MAX_EMPTY_LINES);
+                        return Err(ProtocolError::EmptyLines { max }.into());
+                    }
+                }
+                (b'\r', false) => self.cr_pending = true,
+                // A '\r' that does not end an empty line cannot begin
+                // `HTTP/` either.
+                (_, true) => return Err(not_http(b"\r", &chunk[i..])),
+                (_, false) => return Ok(i),
+            }
+        }
+        Ok(chunk.len())
     }
 
     /// Fails at the first byte that cannot begin `HTTP/`, rather than waiting
@@ -131,12 +201,18 @@ impl HeadParser {
         let Some(expected) = PREFIX.get(self.buf.len()..) else {
             return Ok(()); // the prefix is already checked
         };
+        // A head needs room for `HTTP/` at least. Saying so before looking
+        // at the bytes gives the same error however they were split:
+        // otherwise a piece `HT` could cross the limit where a whole `HTX`
+        // would be found not to be HTTP.
+        if self.buf.is_empty() && !chunk.is_empty() && self.room() < PREFIX.len() {
+            return Err(too_large(Limit::Head, self.limits.max_head));
+        }
         let n = expected.len().min(chunk.len());
         if chunk[..n] == expected[..n] {
             return Ok(());
         }
-        let start = self.buf.iter().chain(chunk).take(16).copied().collect();
-        Err(ProtocolError::NotHttp { start }.into())
+        Err(not_http(&self.buf, chunk))
     }
 
     /// Buffers `bytes`, which continue the current line, unless that would
@@ -146,20 +222,27 @@ impl HeadParser {
         if content_len(line, bytes) > self.limits.max_line {
             return Err(too_large(Limit::Line, self.limits.max_line));
         }
+        let room = self.room();
         let needed = self.buf.len() + bytes.len();
-        if needed > self.limits.max_head {
+        if needed > room {
             return Err(too_large(Limit::Head, self.limits.max_head));
         }
-        // Grow by doubling from a small start, but never past max_head.
+        // Grow by doubling from a small start, but never past the room left.
         if needed > self.buf.capacity() {
             let target = (2 * self.buf.capacity())
                 .max(INITIAL_CAPACITY)
-                .min(self.limits.max_head)
+                .min(room)
                 .max(needed);
             self.buf.reserve_exact(target - self.buf.len());
         }
         self.buf.extend_from_slice(bytes);
         Ok(())
+    }
+
+    /// How many bytes this head may have: what the response's earlier
+    /// (interim) heads left of [`Limits::max_head`].
+    fn room(&self) -> usize {
+        self.limits.max_head.saturating_sub(self.earlier_bytes)
     }
 
     /// Closes the line that just received its `\n`. Returns whether it was
@@ -171,19 +254,34 @@ impl HeadParser {
             return Ok(true);
         }
         self.lines += 1;
-        if self.lines > self.limits.max_lines {
+        if self.earlier_lines + self.lines > self.limits.max_lines {
             return Err(too_large(Limit::Lines, self.limits.max_lines));
         }
         Ok(false)
     }
 
-    /// Hands the complete head to `httparse` and leaves the parser empty,
-    /// ready for the next head.
+    /// Hands the complete head to `httparse` and leaves the parser ready
+    /// for the next head: of this response after an interim head, which
+    /// counts against the limits, or of a new response after the final one.
     fn take_head(&mut self) -> Result<ResponseHead, HeadError> {
         let raw = std::mem::take(&mut self.buf);
-        let lines = std::mem::take(&mut self.lines);
+        let (bytes, lines) = (raw.len(), std::mem::take(&mut self.lines));
         self.line_start = 0;
-        ResponseHead::parse(raw, lines)
+        self.empty_lines = 0;
+        let head = ResponseHead::parse(raw, lines)?;
+        if head.is_informational() {
+            if self.interim == self.limits.max_interim {
+                return Err(too_large(Limit::Interim, self.limits.max_interim));
+            }
+            self.interim += 1;
+            self.earlier_bytes += bytes;
+            self.earlier_lines += lines;
+        } else {
+            self.interim = 0;
+            self.earlier_bytes = 0;
+            self.earlier_lines = 0;
+        }
+        Ok(head)
     }
 }
 
@@ -202,6 +300,12 @@ fn content_len(held: &[u8], new: &[u8]) -> usize {
         _ => 0,
     };
     held.len() + new.len() - ending
+}
+
+/// `NotHttp`, with the first bytes of `held` and then `new` for the message.
+fn not_http(held: &[u8], new: &[u8]) -> HeadError {
+    let start = held.iter().chain(new).take(16).copied().collect();
+    ProtocolError::NotHttp { start }.into()
 }
 
 fn too_large(limit: Limit, max: usize) -> HeadError {

@@ -8,7 +8,8 @@
 //! [`super::Runtime::block_on`] is a loop over the three steps defined here,
 //! each of which also records the counters it is the one to know:
 //!
-//! 1. [`Core::run_ready_tasks`]: poll the woken tasks, up to a budget;
+//! 1. [`Core::run_ready_tasks`]: poll the woken tasks, up to a budget,
+//!    behind them the ones that deferred themselves on the last turn;
 //! 2. [`Core::park`]: wait for I/O (not at all if tasks are still queued),
 //!    and turn events into wakes;
 //! 3. [`Core::fire_timers`]: wake the tasks whose deadlines have passed.
@@ -70,10 +71,13 @@ impl<'a, F: Future> MainTask<'a, F> {
 
     fn poll(&mut self, core: &Core) -> Poll<F::Output> {
         self.waker.unqueue();
-        core.executor.refill_budget();
-        self.future
+        core.executor.start_running(MAIN);
+        let poll = self
+            .future
             .as_mut()
-            .poll(&mut Context::from_waker(&self.std_waker))
+            .poll(&mut Context::from_waker(&self.std_waker));
+        core.executor.stop_running();
+        poll
     }
 }
 
@@ -112,7 +116,7 @@ impl Core {
 
     /// Takes one I/O operation from the running task's budget; `false`
     /// means it is spent and the caller must return `Pending` (the task has
-    /// been woken to run again).
+    /// been woken to run again on the next turn).
     pub(crate) fn take_budget(&self, cx: &mut Context<'_>) -> bool {
         self.executor.take_budget(cx, &self.counters)
     }
@@ -120,11 +124,17 @@ impl Core {
     /// Step 1: polls queued tasks, including ones woken or spawned while
     /// these run, until the queue is empty or [`MAX_TASKS_PER_TURN`] polls
     /// have run. Returns the `block_on` future's output once it is ready.
+    ///
+    /// The tasks deferred by the last turn (they woke themselves: spent
+    /// their I/O budget, or yielded) go first to the back of the queue, so
+    /// the tasks that I/O and timers woke since run before them. A task
+    /// that defers itself now waits for the next turn, after `park`.
     pub(crate) fn run_ready_tasks<F: Future>(
         &self,
         main: &mut MainTask<'_, F>,
     ) -> Option<F::Output> {
         let started = self.recording().then(Instant::now);
+        self.executor.requeue_deferred();
         let mut ran = 0;
         while ran < MAX_TASKS_PER_TURN {
             let Some(key) = self.executor.next_ready() else {

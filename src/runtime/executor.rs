@@ -5,13 +5,23 @@
 //! *when* to run the queue; this file decides *how* one task is stored, queued
 //! and run.
 //!
-//! Two budgets keep one busy task from starving the rest:
-//! - the loop runs at most [`MAX_TASKS_PER_TURN`] task polls before it polls
-//!   for I/O and fires timers again, even if a task keeps waking itself;
+//! Three rules keep one busy task from starving the rest:
 //! - each poll of a task gets [`OPS_PER_POLL`] I/O operations. A leaf future
 //!   that finds the budget spent returns `Pending` after waking its own task,
 //!   so a task reading from a socket that always has data still yields (tokio
-//!   calls this cooperative scheduling).
+//!   calls this cooperative scheduling);
+//! - a task that wakes itself while it is being polled (it spent its budget,
+//!   or called [`yield_now`](super::yield_now)) is *deferred*: its key goes
+//!   on a list that joins the run queue only at the start of the next turn,
+//!   behind every task woken meanwhile, so the reactor has been polled and
+//!   the timers fired before it runs again. Without this, a task reading
+//!   from a peer that never stops sending would be polled again at once, up
+//!   to the whole turn's budget, while I/O events and timers wait (tokio
+//!   keeps such tasks on its `defer` list; asyncio gets the same effect by
+//!   running one snapshot of its ready queue per turn);
+//! - the loop runs at most [`MAX_TASKS_PER_TURN`] task polls before it polls
+//!   for I/O and fires timers again, for tasks that keep waking *each
+//!   other*.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -39,6 +49,12 @@ pub(crate) struct Executor {
     tasks: RefCell<Slab<Task>>,
     /// Keys of the tasks to poll, in the order they were woken.
     run_queue: RefCell<VecDeque<Key>>,
+    /// Keys of the tasks that woke themselves while they were polled: they
+    /// join the run queue at the start of the next turn.
+    deferred: RefCell<Vec<Key>>,
+    /// The task being polled (`MAIN` for the `block_on` future), so that
+    /// its own wakes can be told from the others.
+    running: Cell<Option<Key>>,
     /// I/O operations left for the task being polled.
     budget: Cell<u32>,
 }
@@ -48,6 +64,8 @@ impl Executor {
         Executor {
             tasks: RefCell::new(Slab::new()),
             run_queue: RefCell::new(VecDeque::new()),
+            deferred: RefCell::new(Vec::new()),
+            running: Cell::new(None),
             budget: Cell::new(OPS_PER_POLL),
         }
     }
@@ -57,10 +75,25 @@ impl Executor {
         self.tasks.borrow().len()
     }
 
-    /// Queues a task woken on the loop thread.
+    /// Queues a task woken on the loop thread: on the run queue, or, if it
+    /// is the task being polled, on the deferred list.
     pub(crate) fn push_woken(&self, key: Key, counters: &Counters) {
-        self.run_queue.borrow_mut().push_back(key);
         counters.wakes_local.incr();
+        if self.running.get() == Some(key) {
+            counters.tasks_deferred.incr();
+            self.deferred.borrow_mut().push(key);
+        } else {
+            self.run_queue.borrow_mut().push_back(key);
+        }
+    }
+
+    /// Moves the tasks deferred during the last turn to the back of the run
+    /// queue, behind the ones the reactor and the timers woke since.
+    pub(crate) fn requeue_deferred(&self) {
+        let mut deferred = self.deferred.borrow_mut();
+        if !deferred.is_empty() {
+            self.run_queue.borrow_mut().extend(deferred.drain(..));
+        }
     }
 
     /// Queues the tasks woken by other threads.
@@ -74,9 +107,21 @@ impl Executor {
         self.run_queue.borrow_mut().pop_front()
     }
 
-    /// Whether any task is queued.
+    /// Whether any task is queued, deferred ones included: then the loop
+    /// must not block in `epoll_wait`.
     pub(crate) fn has_ready(&self) -> bool {
-        !self.run_queue.borrow().is_empty()
+        !self.run_queue.borrow().is_empty() || !self.deferred.borrow().is_empty()
+    }
+
+    /// Marks `key` as the task being polled, until [`Executor::stop_running`].
+    pub(crate) fn start_running(&self, key: Key) {
+        self.running.set(Some(key));
+        self.refill_budget();
+    }
+
+    /// The poll that [`Executor::start_running`] began is over.
+    pub(crate) fn stop_running(&self) {
+        self.running.set(None);
     }
 
     /// Stores `future` as a new task and queues its first poll.
@@ -125,9 +170,10 @@ impl Executor {
             }
         };
         log::trace!("poll task {}", key.index);
-        self.refill_budget();
+        self.start_running(key);
         counters.tasks_polled.incr();
         let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+        self.stop_running();
 
         let mut tasks = self.tasks.borrow_mut();
         let finished = match poll {
@@ -170,13 +216,13 @@ impl Executor {
     /// Gives the task about to be polled a fresh I/O budget. Every poll
     /// needs one, the `block_on` future's included: a budget left at zero
     /// would make each of its polls yield at once, for ever.
-    pub(crate) fn refill_budget(&self) {
+    fn refill_budget(&self) {
         self.budget.set(OPS_PER_POLL);
     }
 
     /// Takes one unit of the running task's I/O budget. When none is left,
-    /// wakes the task (so it runs again soon) and returns `false`: the caller
-    /// must return `Poll::Pending`.
+    /// wakes the task, which defers it to the next turn, and returns
+    /// `false`: the caller must return `Poll::Pending`.
     pub(crate) fn take_budget(&self, cx: &mut Context<'_>, counters: &Counters) -> bool {
         let left = self.budget.get();
         if left == 0 {
@@ -199,5 +245,6 @@ impl Executor {
             drop(tasks);
         }
         self.run_queue.borrow_mut().clear();
+        self.deferred.borrow_mut().clear();
     }
 }

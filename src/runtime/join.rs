@@ -48,8 +48,9 @@ pub async fn race<F: Future>(futures: Vec<F>) -> (usize, F::Output) {
     .await
 }
 
-/// Gives every other ready task one turn before continuing:
-/// `await asyncio.sleep(0)`.
+/// Lets the loop go round once before continuing: poll for I/O, fire the
+/// timers that are due, and run every other ready task. `await
+/// asyncio.sleep(0)`.
 pub async fn yield_now() {
     let mut yielded = false;
     poll_fn(|cx| {
@@ -57,7 +58,8 @@ pub async fn yield_now() {
             return Poll::Ready(());
         }
         yielded = true;
-        // Back of the run queue: everyone already queued runs first.
+        // A wake from inside its own poll defers the task to the next
+        // turn: after the reactor poll, behind every other ready task.
         cx.waker().wake_by_ref();
         Poll::Pending
     })

@@ -10,7 +10,10 @@
 //!
 //! ```text
 //!   ┌─► 1. run queued tasks  (until none is left or MAX_TASKS_PER_TURN have run;
-//!   │                         each poll also gets an I/O budget)
+//!   │                         each poll also gets an I/O budget; a task that
+//!   │                         wakes itself, as one that spends its budget does,
+//!   │                         is deferred: it runs on the next turn, after the
+//!   │                         other queued tasks)
 //!   │   2. poll mio          (timeout: 0 if tasks are still queued, else until the
 //!   │                         next timer, else for ever) and wake the tasks the
 //!   │                         events concern; collect wakes from other threads
@@ -18,7 +21,10 @@
 //! ```
 //!
 //! Nothing is polled unless something woke it, and an idle loop blocks in
-//! `epoll_wait`, so a loop waiting on a slow server uses no CPU.
+//! `epoll_wait`, so a loop waiting on a slow server uses no CPU. A task is
+//! polled at most once between two polls of the reactor unless another task
+//! wakes it, so one task flooded with data cannot hold up I/O, timers or the
+//! other tasks.
 //!
 //! The loop is single-threaded, like asyncio and tokio's `current_thread`
 //! runtime: futures need not be `Send`. Other threads (the DNS workers, and

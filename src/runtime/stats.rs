@@ -103,6 +103,9 @@ counters! {
     timers_cancelled,
     /// Times a task used up its I/O budget and was made to yield.
     budget_exhausted,
+    /// Wakes of a task by itself while it was polled (a spent budget, a
+    /// `yield_now`): the task ran again only on the next turn.
+    tasks_deferred,
     /// Socket reads and writes that found nothing to do (`WouldBlock`).
     would_block,
     /// Bytes read from sockets.

@@ -248,6 +248,16 @@ pub fn two_part_server(first: &'static [u8], second: &'static [u8]) -> SocketAdd
     })
 }
 
+/// A server that answers every request with `100 Continue` heads and
+/// nothing else, as fast as it can, until the client goes away.
+pub fn endless_continue_server() -> SocketAddr {
+    serve(|mut stream| {
+        read_head(&mut stream);
+        let heads = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(1000);
+        while stream.write_all(&heads).is_ok() {}
+    })
+}
+
 /// A server that answers with `response` and hands each request head it
 /// received to the returned channel, so a test can check what was sent.
 pub fn recording_server(response: &'static [u8]) -> (SocketAddr, mpsc::Receiver<Vec<u8>>) {
@@ -355,6 +365,27 @@ pub fn peers() -> Vec<Peer> {
             },
         ),
         peer(
+            "empty-line-first",
+            http(http_server(
+                b"\r\nHTTP/1.1 200 OK\r\nServer: late\r\nX-Last: yes\r\n\r\n".as_slice(),
+            )),
+            Expect::Head {
+                status: 200,
+                last: "X-Last",
+            },
+        ),
+        peer(
+            "empty-line-after-continue",
+            http(two_part_server(
+                b"HTTP/1.1 100 Continue\r\n\r\n\n",
+                b"HTTP/1.1 200 OK\r\nServer: after-continue\r\n\r\n",
+            )),
+            Expect::Head {
+                status: 200,
+                last: "Server",
+            },
+        ),
+        peer(
             "escapes",
             http(http_server(HOSTILE_BYTES)),
             Expect::Head {
@@ -381,6 +412,11 @@ pub fn peers() -> Vec<Peer> {
         peer(
             "many-lines",
             http(http_server(many_lines)),
+            Expect::Error("too-large"),
+        ),
+        peer(
+            "endless-continue",
+            http(endless_continue_server()),
             Expect::Error("too-large"),
         ),
         peer(
