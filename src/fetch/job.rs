@@ -41,7 +41,9 @@ use std::time::Instant;
 
 use super::outcome::{Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
 use super::stop::Interrupts;
-use super::target::{internal_range, parse_target_as, Scheme, Target, TargetError};
+use super::target::{
+    internal_range, parse_target_as, redirect_refused, Scheme, Target, TargetError,
+};
 use super::{Config, Sink};
 use crate::http::redirect::{self, LocationError};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
@@ -554,20 +556,17 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// name has is checked, not only the one a connection would pick, so a
     /// name that mixes public and internal addresses is refused too.
     fn check_redirect_addresses(&self, addrs: &Addresses) -> Result<(), FetchError> {
-        if self.redirects.is_empty() || self.internal_origin {
+        if self.redirects.is_empty() {
             return Ok(());
         }
-        let Some((addr, range)) = addrs
-            .iter()
-            .find_map(|&ip| internal_range(ip).map(|range| (ip, range)))
-        else {
-            return Ok(());
-        };
-        Err(FetchError::Redirect(RedirectError::Internal {
-            location: self.target.url(),
-            addr,
-            range,
-        }))
+        match redirect_refused(self.internal_origin, addrs) {
+            None => Ok(()),
+            Some((addr, range)) => Err(FetchError::Redirect(RedirectError::Internal {
+                location: self.target.url(),
+                addr,
+                range,
+            })),
+        }
     }
 
     fn config(&self) -> &'a Config {

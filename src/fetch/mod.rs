@@ -32,7 +32,9 @@ pub use histogram::Histogram;
 pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
 pub use stop::{Stop, StopReason};
 pub use summary::{Latency, Summary};
-pub use target::{internal_range, parse_target, parse_target_as, Scheme, Target, TargetError};
+pub use target::{
+    internal_range, parse_target, parse_target_as, redirect_refused, Scheme, Target, TargetError,
+};
 
 use job::{Fetch, RunContext};
 

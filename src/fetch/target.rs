@@ -195,6 +195,22 @@ pub fn internal_range(ip: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// The redirect rule: a redirect whose host has any of `addrs` in an
+/// internal range ([`internal_range`]) is refused, with that address and
+/// its range, unless the fetch began at an internal address itself
+/// (`internal_origin`): scanning one's own network is allowed, being led
+/// into it from outside is not. Every address counts, not only the one a
+/// connection would pick, so a name mixing public and internal addresses
+/// cannot slip through.
+pub fn redirect_refused(internal_origin: bool, addrs: &[IpAddr]) -> Option<(IpAddr, &'static str)> {
+    if internal_origin {
+        return None;
+    }
+    addrs
+        .iter()
+        .find_map(|&ip| internal_range(ip).map(|range| (ip, range)))
+}
+
 /// Splits `host[:port]` or `[v6][:port]`.
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> {
     if let Some(rest) = authority.strip_prefix('[') {
@@ -335,6 +351,28 @@ mod tests {
         let t = parse_target_as("http://h", Scheme::Https).unwrap();
         assert_eq!((t.scheme, t.port), (Scheme::Http, 80));
         assert!(parse_target_as("ftp://h", Scheme::Https).is_err());
+    }
+
+    #[test]
+    fn redirects_from_public_origins_may_not_lead_inside() {
+        let ips =
+            |list: &[&str]| -> Vec<IpAddr> { list.iter().map(|a| a.parse().unwrap()).collect() };
+        let public = ips(&["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]);
+        assert_eq!(redirect_refused(false, &public), None);
+        let metadata = ips(&["169.254.169.254"]);
+        assert_eq!(
+            redirect_refused(false, &metadata),
+            Some((metadata[0], "link-local"))
+        );
+        // One internal address among public ones is enough to refuse.
+        let mixed = ips(&["93.184.215.14", "127.0.0.1"]);
+        assert_eq!(
+            redirect_refused(false, &mixed),
+            Some((mixed[1], "loopback"))
+        );
+        // From an internal origin, anything goes.
+        assert_eq!(redirect_refused(true, &mixed), None);
+        assert_eq!(redirect_refused(true, &metadata), None);
     }
 
     #[test]
