@@ -190,6 +190,24 @@ impl Connecting {
         Ok(connecting)
     }
 
+    /// Adds addresses that came later (the other family's DNS answer) to
+    /// the ones left to try. If attempts are in flight and no delay is
+    /// running, one starts now, and the first new address joins them one
+    /// [`ATTEMPT_DELAY`] later: never sooner than RFC 8305 asks, which
+    /// counts from the start of the newest attempt.
+    pub fn extend(&mut self, more: &[IpAddr]) {
+        if more.is_empty() {
+            return;
+        }
+        self.addrs = self.addrs.iter().chain(more).copied().collect();
+        if self.in_flight() && self.has_more() {
+            let race = self.race.get_or_insert_with(Box::default);
+            if race.delay.is_none() {
+                race.delay = Some(sleep(ATTEMPT_DELAY));
+            }
+        }
+    }
+
     /// The address of the attempt that has been connecting longest.
     pub fn addr(&self) -> Option<SocketAddr> {
         let older = self.race.as_ref().and_then(|race| race.older.first());

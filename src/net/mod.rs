@@ -21,8 +21,24 @@ mod tcp_listener;
 mod tcp_stream;
 mod udp_socket;
 
-pub use connector::{connect, ConnectError, Connecting, Family};
+pub use connector::{connect, ConnectError, Connecting, Family, ATTEMPT_DELAY};
 pub use dns::{Addresses, DnsError, PoolLookup, Resolver, CACHE_CAPACITY};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;
+
+/// Whether any interface has a global IPv6 address (not loopback, not
+/// link-local), from `/proc/net/if_inet6`: without one, no IPv6 address
+/// outside this machine can be reached, and asking DNS for AAAA records
+/// only slows a lookup down. glibc's `AI_ADDRCONFIG` makes the same
+/// judgement. Unknown (no `/proc`) counts as yes.
+pub fn has_global_ipv6() -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/if_inet6") else {
+        return true;
+    };
+    // Each line: address, interface index, prefix length, scope, flags,
+    // name; scope 00 is global.
+    table
+        .lines()
+        .any(|line| line.split_whitespace().nth(3) == Some("00"))
+}

@@ -187,7 +187,13 @@ impl ResolverConfig {
     /// 127.0.0.1), an empty hosts table, and Go's `files dns` for
     /// nsswitch.conf.
     pub fn system() -> Result<ResolverConfig, ConfError> {
-        let mut config = ResolverConfig::from_resolv_conf(&ResolvConf::system()?);
+        ResolverConfig::with_system_files(&ResolvConf::system()?)
+    }
+
+    /// `conf`'s servers, search list and options, with the system's hosts
+    /// table, nsswitch.conf and host name (`--resolv-conf FILE`).
+    pub fn with_system_files(conf: &ResolvConf) -> Result<ResolverConfig, ConfError> {
+        let mut config = ResolverConfig::from_resolv_conf(conf);
         config.hosts = HostsTable::system()?;
         config.nsswitch = NsSwitch::system()?;
         config.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -227,6 +233,26 @@ pub struct DnsStats {
     pub edns_fallbacks: u64,
     /// Datagrams dropped because source, ID, QR or question did not match.
     pub dropped_mismatched: u64,
+}
+
+impl DnsStats {
+    /// Every counter with its name, in declaration order, for reports.
+    pub fn counters(&self) -> [(&'static str, u64); 12] {
+        [
+            ("lookups", self.lookups),
+            ("local_answers", self.local_answers),
+            ("cache_hits", self.cache_hits),
+            ("deduplicated", self.deduplicated),
+            ("resolutions", self.resolutions),
+            ("queued", self.queued),
+            ("queries_sent", self.queries_sent),
+            ("retries", self.retries),
+            ("timeouts", self.timeouts),
+            ("tcp_fallbacks", self.tcp_fallbacks),
+            ("edns_fallbacks", self.edns_fallbacks),
+            ("dropped_mismatched", self.dropped_mismatched),
+        ]
+    }
 }
 
 /// Live counters, one `Cell` each: the loop is single-threaded.
