@@ -1,11 +1,38 @@
 //! The settings of one run, with the defaults the CLI documents.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::target::{Scheme, Target};
 use crate::http::{Limits, Method, Request, RequestError, Version, USER_AGENT};
+use crate::net::dns::ResolverConfig;
 use crate::net::Family;
 use crate::tls::TlsConnector;
+
+/// How names are resolved.
+#[derive(Debug, Clone, Default)]
+pub enum Dns {
+    /// `getaddrinfo(3)` on a pool of `dns_workers` threads, as asyncio's
+    /// `loop.getaddrinfo` does (`--system-dns`).
+    #[default]
+    System,
+    /// Our stub resolver on the loop ([`crate::net::dns::StubResolver`]),
+    /// with this configuration. Names that nsswitch.conf gives to a source
+    /// it cannot serve go to the `getaddrinfo` pool.
+    Stub(Box<ResolverConfig>),
+}
+
+/// A fixed answer for one host and port, as curl's `--resolve
+/// HOST:PORT:ADDR` gives: no lookup is made for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinned {
+    /// The host, in lower case and ASCII form.
+    pub host: String,
+    /// The port it applies to.
+    pub port: u16,
+    /// The addresses to use, in order.
+    pub addrs: Vec<IpAddr>,
+}
 
 /// How a target written without a scheme is fetched (`--scheme`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,7 +84,12 @@ pub struct Config {
     pub family: Family,
     /// Response head limits.
     pub limits: Limits,
-    /// DNS worker threads.
+    /// How names are resolved.
+    pub dns: Dns,
+    /// Hosts with fixed addresses (`--resolve`), checked before any lookup.
+    pub pinned: Vec<Pinned>,
+    /// `getaddrinfo` threads, for [`Dns::System`] and the names the stub
+    /// resolver leaves to it.
     pub dns_workers: usize,
     /// The scheme of targets written without one.
     pub scheme: SchemeChoice,
@@ -84,6 +116,8 @@ impl Default for Config {
             version: Version::Http10,
             family: Family::Any,
             limits: Limits::default(),
+            dns: Dns::System,
+            pinned: Vec::new(),
             dns_workers: 16,
             scheme: SchemeChoice::Http,
             tls: None,
@@ -94,6 +128,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The fixed addresses of `host` on `port`, if `--resolve` gave some.
+    pub(crate) fn pinned(&self, host: &str, port: u16) -> Option<&[IpAddr]> {
+        self.pinned
+            .iter()
+            .find(|pin| pin.port == port && pin.host.eq_ignore_ascii_case(host))
+            .map(|pin| pin.addrs.as_slice())
+    }
+
     /// The request this configuration sends to `target`. `path`, when set,
     /// replaces the target's own path; a redirect's target keeps its path.
     pub(crate) fn request(&self, target: &Target, redirected: bool) -> Request {

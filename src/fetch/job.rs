@@ -34,20 +34,22 @@
 use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use super::outcome::{Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
+use super::resolve::{Resolved, Resolving, Rest};
 use super::stop::Interrupts;
 use super::target::{
     internal_range, parse_target_as, redirect_refused, Scheme, Target, TargetError,
 };
-use super::{Config, Sink};
+use super::{Config, Dns, Sink};
 use crate::http::redirect::{self, LocationError};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
-use crate::net::{Addresses, ConnectError, Connecting, PoolLookup, Resolver, TcpStream};
+use crate::net::dns::StubResolver;
+use crate::net::{ConnectError, Connecting, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Key, Sleep};
 use crate::tls::{TlsConnector, TlsError, TlsOptions, TlsStream};
 
@@ -58,7 +60,11 @@ pub(crate) const SCRATCH_SIZE: usize = 16 * 1024;
 #[derive(Debug)]
 pub(crate) struct RunContext {
     pub(crate) config: Config,
+    /// The `getaddrinfo` pool: for `--system-dns`, and for the names our
+    /// resolver leaves to it (its threads start with its first lookup).
     pub(crate) resolver: Resolver,
+    /// Our resolver, unless `--system-dns`.
+    pub(crate) stub: Option<StubResolver>,
     /// The one buffer every read goes to; only head bytes are kept.
     pub(crate) scratch: RefCell<Vec<u8>>,
     /// The fetches in flight, for a stopped run to interrupt.
@@ -71,6 +77,10 @@ impl RunContext {
     pub(crate) fn new(config: Config) -> RunContext {
         RunContext {
             resolver: Resolver::new(config.dns_workers),
+            stub: match &config.dns {
+                Dns::Stub(stub) => Some(StubResolver::new((**stub).clone())),
+                Dns::System => None,
+            },
             config,
             scratch: RefCell::new(vec![0; SCRATCH_SIZE]),
             interrupts: Interrupts::default(),
@@ -94,9 +104,9 @@ impl RunContext {
 /// Where a fetch is, with what that phase needs.
 enum Phase {
     /// Waiting for the name's addresses.
-    Resolve(PoolLookup),
-    /// Connecting to the addresses in turn.
-    Connect(Connecting),
+    Resolve(Resolving),
+    /// Connecting to the addresses, racing them.
+    Connect(Connect),
     /// The TLS handshake, for an `https` target.
     Handshake(Handshaking),
     /// Writing the request.
@@ -105,6 +115,17 @@ enum Phase {
     Read(Reading),
     /// Between phases (while a phase method runs), and after the outcome.
     Done,
+}
+
+/// The connection attempts, and the addresses still to come.
+struct Connect {
+    /// The attempts; `None` once they have all failed while `rest` is
+    /// still awaited.
+    connecting: Option<Connecting>,
+    /// The other address family's answer, still on its way.
+    rest: Option<Rest>,
+    /// Why the attempts so far failed, while `rest` is awaited.
+    failed: Option<ConnectError>,
 }
 
 /// A TLS session being set up with the server at `addr`.
@@ -292,6 +313,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         };
         let timings = Timings::new(start);
         let phase_deadline = start + run.config.connect_timeout;
+        let resolving = Resolving::start(run, &target);
         Start::Fetch(Fetch {
             run,
             sink,
@@ -303,7 +325,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             redirects: Vec::new(),
             internal_origin: false,
             tls: None,
-            phase: Phase::Resolve(PoolLookup::default()),
+            phase: Phase::Resolve(resolving),
             timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
             phase_deadline,
             in_flight: None,
@@ -316,7 +338,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         loop {
             let step = match std::mem::replace(&mut self.phase, Phase::Done) {
                 Phase::Resolve(lookup) => self.resolve(lookup, cx),
-                Phase::Connect(connecting) => self.connect(connecting, cx),
+                Phase::Connect(connect) => self.connect(connect, cx),
                 Phase::Handshake(handshaking) => self.handshake(handshaking, cx),
                 Phase::Send(sending) => self.send(sending, cx),
                 Phase::Read(reading) => self.read(reading, cx),
@@ -335,15 +357,12 @@ impl<'a, S: Sink> Fetch<'a, S> {
 
     /// Resolve: wait for the name's addresses (an IP literal has its own at
     /// once), then start connecting to the first.
-    fn resolve(&mut self, mut lookup: PoolLookup, cx: &mut Context<'_>) -> Step {
-        let resolved = self
-            .run
-            .resolver
-            .poll_lookup(&mut lookup, &self.target.host, cx);
-        let addrs = match resolved {
-            Poll::Pending => return Step::Wait(Phase::Resolve(lookup)),
-            Poll::Ready(Err(e)) => return Step::Done(Err(e.into())),
-            Poll::Ready(Ok(addrs)) => addrs,
+    fn resolve(&mut self, mut resolving: Resolving, cx: &mut Context<'_>) -> Step {
+        let family = self.config().family;
+        let (addrs, rest) = match resolving.poll(self.run, &self.target.host, family, cx) {
+            Poll::Pending => return Step::Wait(Phase::Resolve(resolving)),
+            Poll::Ready(Resolved::Failed(e)) => return Step::Done(Err(e)),
+            Poll::Ready(Resolved::Addrs { addrs, rest }) => (addrs, rest),
         };
         self.timings.dns = Some(self.phase_start.elapsed());
         self.phase_start = Instant::now();
@@ -352,22 +371,74 @@ impl<'a, S: Sink> Fetch<'a, S> {
             return Step::Done(Err(e));
         }
         let (host, port) = (&self.target.host, self.target.port);
-        match Connecting::start(host, addrs, port, self.config().family) {
+        match Connecting::start(host, addrs, port, family) {
             Ok(connecting) => {
                 self.addr = connecting.addr();
-                Step::Next(Phase::Connect(connecting))
+                Step::Next(Phase::Connect(Connect {
+                    connecting: Some(connecting),
+                    rest,
+                    failed: None,
+                }))
             }
             Err(e) => Step::Done(Err(self.not_connected(e))),
         }
     }
 
     /// Connect: wait until one of the addresses accepts, then start the TLS
-    /// handshake (`https`) or the request.
-    fn connect(&mut self, mut connecting: Connecting, cx: &mut Context<'_>) -> Step {
-        let (stream, addr) = match Pin::new(&mut connecting).poll(cx) {
+    /// handshake (`https`) or the request. The other family's addresses
+    /// join the attempts when their answer comes; if every attempt fails
+    /// before it does, the fetch waits for it.
+    fn connect(&mut self, mut connect: Connect, cx: &mut Context<'_>) -> Step {
+        if let Some(rest) = &mut connect.rest {
+            match rest.poll(cx) {
+                Poll::Pending => {}
+                Poll::Ready(None) => connect.rest = None,
+                Poll::Ready(Some(more)) => {
+                    connect.rest = None;
+                    log::debug!("{}: more addresses: {more:?}", self.input);
+                    if let Err(e) = self.check_redirect_addresses(&more) {
+                        return Step::Done(Err(e));
+                    }
+                    match &mut connect.connecting {
+                        Some(connecting) => connecting.extend(&more),
+                        None => {
+                            let (host, port) = (&self.target.host, self.target.port);
+                            match Connecting::start(host, more.into(), port, self.config().family) {
+                                Ok(connecting) => connect.connecting = Some(connecting),
+                                Err(e) => return Step::Done(Err(self.not_connected(e))),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let Some(connecting) = &mut connect.connecting else {
+            // Every attempt failed; only the late family can still help.
+            return match (connect.rest.is_some(), connect.failed.take()) {
+                (true, failed) => {
+                    connect.failed = failed;
+                    Step::Wait(Phase::Connect(connect))
+                }
+                (false, Some(e)) => Step::Done(Err(self.not_connected(e))),
+                (false, None) => Step::Done(Err(FetchError::Connect(ConnectError::NoAddress {
+                    host: self.target.host.clone(),
+                    family: self.config().family,
+                }))),
+            };
+        };
+        let (stream, addr) = match Pin::new(&mut *connecting).poll(cx) {
             Poll::Pending => {
                 self.addr = connecting.addr();
-                return Step::Wait(Phase::Connect(connecting));
+                return Step::Wait(Phase::Connect(connect));
+            }
+            Poll::Ready(Err(e)) if connect.rest.is_some() => {
+                log::debug!(
+                    "{}: {e}; waiting for the other family's addresses",
+                    self.input
+                );
+                connect.connecting = None;
+                connect.failed = Some(e);
+                return Step::Wait(Phase::Connect(connect));
             }
             Poll::Ready(Err(e)) => return Step::Done(Err(self.not_connected(e))),
             Poll::Ready(Ok(connected)) => connected,
@@ -542,7 +613,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         self.phase_deadline = now + config.connect_timeout;
         let at = deadline(self.phase_deadline, &self.timings, config);
         self.timer.reset(at);
-        Step::Next(Phase::Resolve(PoolLookup::default()))
+        Step::Next(Phase::Resolve(Resolving::start(self.run, &self.target)))
     }
 
     /// A redirect not followed: the fetch fails, keeping what this hop
@@ -555,7 +626,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// or link-local address (the cloud-metadata trap). Every address the
     /// name has is checked, not only the one a connection would pick, so a
     /// name that mixes public and internal addresses is refused too.
-    fn check_redirect_addresses(&self, addrs: &Addresses) -> Result<(), FetchError> {
+    fn check_redirect_addresses(&self, addrs: &[IpAddr]) -> Result<(), FetchError> {
         if self.redirects.is_empty() {
             return Ok(());
         }
@@ -597,8 +668,12 @@ impl<'a, S: Sink> Fetch<'a, S> {
         }
         match &self.phase {
             Phase::Resolve(_) => Expired::Resolve(config.connect_timeout),
-            Phase::Connect(connecting) => Expired::Connect {
-                addr: connecting.addr(),
+            Phase::Connect(connect) => Expired::Connect {
+                addr: connect
+                    .connecting
+                    .as_ref()
+                    .and_then(Connecting::addr)
+                    .or(self.addr),
                 limit: config.connect_timeout,
             },
             Phase::Handshake(handshaking) => Expired::Handshake {

@@ -16,6 +16,7 @@ mod config;
 mod histogram;
 mod job;
 mod outcome;
+mod resolve;
 mod stop;
 mod summary;
 mod target;
@@ -27,7 +28,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Instant;
 
-pub use config::{Config, SchemeChoice};
+pub use config::{Config, Dns, Pinned, SchemeChoice};
 pub use histogram::Histogram;
 pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
 pub use stop::{Stop, StopReason};
@@ -225,5 +226,6 @@ pub async fn run_until<S: Sink + 'static>(
     let mut summary = summary.take();
     summary.elapsed = started.elapsed();
     summary.stopped = stop.reason();
+    summary.dns = run.stub.as_ref().map(|stub| stub.stats());
     summary
 }

@@ -9,6 +9,7 @@ use super::stop::StopReason;
 use super::target::TargetError;
 use crate::http::redirect::LocationError;
 use crate::http::{HeadError, ProtocolError, RequestError, ResponseHead};
+use crate::net::dns::LookupError;
 use crate::net::{ConnectError, DnsError};
 use crate::tls::{TlsError, TlsInfo};
 
@@ -49,8 +50,22 @@ macro_rules! error_kinds {
 error_kinds! {
     /// The target text is malformed.
     BadTarget = "bad-target", "the target is malformed";
-    /// The name did not resolve (or has no address of the wanted family).
-    Dns = "dns", "the name did not resolve, or not to the wanted family";
+    /// The lookup failed another way: `getaddrinfo`'s error
+    /// (`--system-dns`), or the DNS server could not be asked.
+    Dns = "dns", "the lookup failed (getaddrinfo's error, or no way to ask the server)";
+    /// NXDOMAIN: the name does not exist.
+    NxDomain = "nxdomain", "the name does not exist (NXDOMAIN)";
+    /// NODATA: the name exists, with no address of the wanted family.
+    NoData = "nodata", "the name has no address of the wanted family (NODATA)";
+    /// SERVFAIL: the DNS server could not get an answer.
+    ServFail = "servfail", "the DNS server failed to answer (SERVFAIL)";
+    /// REFUSED: the DNS server will not answer us.
+    DnsRefused = "dns-refused", "the DNS server refused the query (REFUSED)";
+    /// No DNS server answered in time (its own retries, or
+    /// `--connect-timeout`).
+    DnsTimeout = "dns-timeout", "no DNS answer in time";
+    /// The DNS server's answer could not be used.
+    BadResponse = "bad-response", "the DNS server's answer is malformed or unusable";
     /// The server refused the connection (nothing listening).
     Refused = "refused", "nothing listens on that port";
     /// No route to the host or network.
@@ -124,6 +139,20 @@ impl ErrorKind {
 }
 
 impl ErrorKind {
+    /// Classifies a failed lookup by our resolver.
+    pub fn of_lookup(error: &LookupError) -> ErrorKind {
+        match error {
+            LookupError::NxDomain { .. } => ErrorKind::NxDomain,
+            LookupError::NoData { .. } => ErrorKind::NoData,
+            LookupError::ServFail { .. } => ErrorKind::ServFail,
+            LookupError::Refused { .. } => ErrorKind::DnsRefused,
+            LookupError::Timeout { .. } => ErrorKind::DnsTimeout,
+            LookupError::BadResponse { .. } => ErrorKind::BadResponse,
+            LookupError::InvalidName { .. } => ErrorKind::BadTarget,
+            LookupError::Io { .. } | LookupError::Unsupported { .. } => ErrorKind::Dns,
+        }
+    }
+
     /// Classifies a failed TLS session. A socket error under TLS is
     /// classified as any socket error.
     pub fn of_tls(error: &TlsError) -> ErrorKind {
@@ -190,8 +219,10 @@ pub enum FetchError {
     Target(TargetError),
     /// No request can be built for this target.
     Request(RequestError),
-    /// Name resolution failed.
+    /// Name resolution by `getaddrinfo` failed.
     Dns(DnsError),
+    /// Name resolution by our resolver failed.
+    Lookup(LookupError),
     /// No connection: no address of the wanted family, or every address
     /// failed (the error of the last one).
     Connect(ConnectError),
@@ -217,9 +248,10 @@ impl FetchError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             FetchError::Target(_) | FetchError::Request(_) => ErrorKind::BadTarget,
-            FetchError::Dns(_)
-            | FetchError::Connect(ConnectError::Dns(_) | ConnectError::NoAddress { .. })
-            | FetchError::Timeout(Expired::Resolve(_)) => ErrorKind::Dns,
+            FetchError::Dns(_) | FetchError::Connect(ConnectError::Dns(_)) => ErrorKind::Dns,
+            FetchError::Lookup(e) => ErrorKind::of_lookup(e),
+            FetchError::Connect(ConnectError::NoAddress { .. }) => ErrorKind::NoData,
+            FetchError::Timeout(Expired::Resolve(_)) => ErrorKind::DnsTimeout,
             FetchError::Connect(ConnectError::Connect { source, .. })
             | FetchError::Send(source)
             | FetchError::Read(source) => ErrorKind::of_io(source),
@@ -251,6 +283,7 @@ impl fmt::Display for FetchError {
             FetchError::Target(e) => e.fmt(f),
             FetchError::Request(e) => e.fmt(f),
             FetchError::Dns(e) => e.fmt(f),
+            FetchError::Lookup(e) => e.fmt(f),
             // The address that failed last, with what the OS said.
             FetchError::Connect(ConnectError::Connect { addr, source, .. }) => {
                 write!(f, "connect to {addr}: {source}")
@@ -261,7 +294,13 @@ impl fmt::Display for FetchError {
             FetchError::Read(e) => write!(f, "reading the response: {e}"),
             FetchError::Head(e) => e.fmt(f),
             FetchError::Timeout(expired) => match *expired {
-                Expired::Resolve(limit) => write!(f, "resolving took over {}", Human(limit)),
+                Expired::Resolve(limit) => {
+                    write!(
+                        f,
+                        "no DNS answer within {} (--connect-timeout)",
+                        Human(limit)
+                    )
+                }
                 Expired::Connect {
                     addr: Some(addr),
                     limit,
@@ -292,6 +331,7 @@ impl std::error::Error for FetchError {
             FetchError::Target(e) => Some(e),
             FetchError::Request(e) => Some(e),
             FetchError::Dns(e) => Some(e),
+            FetchError::Lookup(e) => Some(e),
             FetchError::Connect(e) => Some(e),
             FetchError::Send(e) | FetchError::Read(e) => Some(e),
             FetchError::Tls(e) => Some(e),
@@ -391,6 +431,7 @@ from_cause! {
     TargetError => Target,
     RequestError => Request,
     DnsError => Dns,
+    LookupError => Lookup,
     ConnectError => Connect,
     TlsError => Tls,
     HeadError => Head,

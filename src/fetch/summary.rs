@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::histogram::Histogram;
 use super::outcome::{ErrorKind, Outcome};
 use super::stop::StopReason;
+use crate::net::dns::DnsStats;
 
 /// Latency of each phase, over the targets that reached it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Summary {
     pub latency: Latency,
     /// Why the run was stopped before the end of its targets, if it was.
     pub stopped: Option<StopReason>,
+    /// What our resolver did (`None` with `getaddrinfo`).
+    pub dns: Option<DnsStats>,
 }
 
 impl Summary {
