@@ -122,7 +122,7 @@ fn gbk_encoded_list_is_decoded() {
         assert_eq!(objects.len(), 3, "{}", run.text());
         for o in &objects {
             if o["target"] == "中文.invalid" {
-                assert_eq!(o["error"]["kind"], "dns", "{o}");
+                assert_eq!(o["error"]["kind"], "nxdomain", "{o}");
                 assert_eq!(o["url"], "http://xn--fiq228c.invalid/");
             } else {
                 assert_eq!(o["status"], 200, "{o}");

@@ -100,7 +100,7 @@ fn one_failure_among_good_targets_exits_one() {
         assert!(run
             .text()
             .contains(&format!("{good} header > HTTP/1.1 200 OK")));
-        assert!(run.text().contains("nosuch.invalid error > dns: "));
+        assert!(run.text().contains("nosuch.invalid error > nxdomain: "));
     });
 }
 

@@ -463,13 +463,13 @@ fn idn_target_resolves_as_punycode_and_reports_as_written() {
         let o = &objects[0];
         assert_eq!(o["target"], "中文.invalid");
         assert_eq!(o["url"], "http://xn--fiq228c.invalid/");
-        assert_eq!(o["error"]["kind"], "dns");
+        assert_eq!(o["error"]["kind"], "nxdomain");
         let message = o["error"]["message"].as_str().unwrap();
         assert!(message.contains("xn--fiq228c.invalid"), "{message}");
         // And the text form keeps the name as written too.
         let run = cli(["-q", "--connect-timeout", "1s", "中文.invalid"]);
         assert!(
-            run.text().starts_with("中文.invalid error > dns: "),
+            run.text().starts_with("中文.invalid error > nxdomain: "),
             "{}",
             run.text()
         );

@@ -35,7 +35,7 @@ fn targets() -> Vec<(String, Option<&'static str>)> {
         .map(|path| (format!("http://{server}/{path}"), None))
         .collect();
     targets.push((closed_port().to_string(), Some("refused")));
-    targets.push(("nosuch.invalid".to_owned(), Some("dns")));
+    targets.push(("nosuch.invalid".to_owned(), Some("nxdomain")));
     targets.push((HOSTILE.to_owned(), Some("bad-target")));
     targets
 }

@@ -8,8 +8,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::net::{IpAddr, SocketAddr};
+
 use clap::{CommandFactory, FromArgMatches, Parser};
-use fetch_headers::fetch::ErrorKind;
+use fetch_headers::fetch::{ErrorKind, Pinned};
 
 use super::shard::Shard;
 
@@ -35,6 +37,8 @@ pub(crate) struct Args {
     pub(crate) input: InputArgs,
     #[command(flatten)]
     pub(crate) request: RequestArgs,
+    #[command(flatten)]
+    pub(crate) dns: DnsArgs,
     #[command(flatten)]
     pub(crate) tls: TlsArgs,
     #[command(flatten)]
@@ -128,10 +132,47 @@ pub(crate) struct RequestArgs {
     /// sockets.
     #[arg(short, long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) concurrency: u32,
+}
 
-    /// DNS resolver threads.
+/// How names are resolved.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Names")]
+pub(crate) struct DnsArgs {
+    /// Ask this DNS server (ADDR, ADDR:PORT, [V6ADDR]:PORT; repeatable),
+    /// instead of resolv.conf's nameservers.
+    #[arg(long, value_name = "ADDR", value_parser = parse_resolver)]
+    pub(crate) resolver: Vec<SocketAddr>,
+
+    /// Read the resolver's settings from FILE instead of /etc/resolv.conf.
+    ///
+    /// Its nameservers (up to 3), search/domain, and the options ndots,
+    /// timeout, attempts, rotate, edns0 and no-aaaa; LOCALDOMAIN and
+    /// RES_OPTIONS apply on top, as in glibc.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) resolv_conf: Option<PathBuf>,
+
+    /// Read fixed names from FILE instead of /etc/hosts.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) hosts_file: Option<PathBuf>,
+
+    /// Names resolved on the network at once; more wait their turn.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) dns_in_flight: u32,
+
+    /// Resolve with the system's getaddrinfo on threads instead of our
+    /// resolver (for comparison, or an unusual nsswitch.conf).
+    #[arg(long, conflicts_with_all = ["resolver", "resolv_conf", "hosts_file"])]
+    pub(crate) system_dns: bool,
+
+    /// getaddrinfo threads, with --system-dns (and for names nsswitch.conf
+    /// gives to a source our resolver cannot serve: mdns, ldap, ...).
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) dns_workers: u32,
+
+    /// Use ADDR for HOST on PORT without a lookup, as curl does
+    /// (HOST:PORT:ADDR[,ADDR...]; an IPv6 ADDR in [ ]; repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_pin)]
+    pub(crate) resolve: Vec<Pinned>,
 }
 
 /// HTTPS and redirects.
@@ -368,6 +409,55 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
         return Err(format!("'{text}' has an empty header name"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// `ADDR`, `ADDR:PORT` or `[V6]:PORT`: a DNS server (port 53 unless given).
+fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        if let Ok(ip) = inner.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, 53));
+        }
+    }
+    text.parse::<SocketAddr>().map_err(|_| {
+        format!(
+            "'{text}' is not a DNS server address (try 127.0.0.1, 127.0.0.1:5353 or [::1]:5353)"
+        )
+    })
+}
+
+/// `HOST:PORT:ADDR[,ADDR...]`, curl's `--resolve`.
+fn parse_pin(text: &str) -> Result<Pinned, String> {
+    let shape = || format!("'{text}' is not HOST:PORT:ADDR (e.g. example.com:443:127.0.0.1)");
+    let (host, rest) = text.split_once(':').ok_or_else(shape)?;
+    let (port, addrs) = rest.split_once(':').ok_or_else(shape)?;
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|&port| port > 0)
+        .ok_or_else(|| format!("'{text}': '{port}' is not a port"))?;
+    let mut list = Vec::new();
+    for addr in addrs.split(',') {
+        let bare = addr
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .unwrap_or(addr);
+        list.push(
+            bare.parse::<IpAddr>()
+                .map_err(|_| format!("'{text}': '{addr}' is not an IP address"))?,
+        );
+    }
+    if host.is_empty() {
+        return Err(shape());
+    }
+    Ok(Pinned {
+        host: host.to_ascii_lowercase(),
+        port,
+        addrs: list,
+    })
 }
 
 /// An origin-form request path: `/` and the rest.

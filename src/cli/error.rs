@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use fetch_headers::files;
 use fetch_headers::http::RequestError;
+use fetch_headers::net::dns::ConfError;
 use fetch_headers::tls::TlsConfigError;
 
 /// A usage or setup problem, found before or around the run; the message
@@ -18,6 +19,9 @@ pub(crate) enum CliError {
     Encoding(files::Error),
     /// The request options (`-H`, `-A`, `--path`) cannot be sent.
     Request(RequestError),
+    /// A resolver file cannot be read (`--resolv-conf`, `--hosts-file`, or
+    /// the system's).
+    Dns(ConfError),
     /// The TLS client cannot be set up (`--cacert`).
     Tls(TlsConfigError),
     /// An input file cannot be opened.
@@ -79,6 +83,7 @@ impl fmt::Display for CliError {
             CliError::Encoding(e) => write!(f, "--input-encoding: {e}"),
             CliError::Request(e) => write!(f, "{e}; fix --header, --user-agent or --path"),
             CliError::Tls(e) => write!(f, "--cacert: {e}"),
+            CliError::Dns(e) => write!(f, "{e} (the resolver's settings; --system-dns avoids them)"),
             CliError::Input { path, source } => {
                 write!(f, "cannot read targets from '{path}': {source}")
             }
@@ -111,6 +116,7 @@ impl std::error::Error for CliError {
             CliError::Encoding(e) => Some(e),
             CliError::Request(e) => Some(e),
             CliError::Tls(e) => Some(e),
+            CliError::Dns(e) => Some(e),
             CliError::Input { source, .. }
             | CliError::Output { source, .. }
             | CliError::SkipDone { source, .. }

@@ -44,7 +44,7 @@ use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use fetch_headers::fetch::{self, Config, Stop, StopReason, Summary};
+use fetch_headers::fetch::{self, Config, Dns, Stop, StopReason, Summary};
 use fetch_headers::runtime::{self, channel, Runtime, Signals, Stats};
 
 pub(crate) use args::Args;
@@ -236,15 +236,44 @@ fn exit_status(summary: &Summary, written: &Written, input_failed: bool) -> Exit
 }
 
 /// Lowers the concurrency, with a note, to what the open-file limit holds.
+/// A fetch holds one socket; a name our resolver is asking holds two more
+/// (its A and AAAA questions), for at most `dns_in_flight` names, and no
+/// more names than fetches. The DNS bound gives way first: fetches of IP
+/// literals need none.
 fn fit_concurrency_to_fd_limit(config: &mut Config, soft_limit: u64) {
-    let most = fd_limit::max_concurrency(soft_limit);
-    if config.concurrency > most {
-        stderr::line(format_args!(
-            "fetch-headers: the open-file limit is {soft_limit} (hard limit reached), so concurrency is lowered from {} to {most}",
-            config.concurrency
-        ));
-        config.concurrency = most;
+    let room = fd_limit::max_concurrency(soft_limit);
+    let asked = config.concurrency;
+    let dns = match &mut config.dns {
+        Dns::Stub(stub) => Some(&mut stub.max_in_flight),
+        Dns::System => None,
+    };
+    let Some(dns_in_flight) = dns else {
+        if asked > room {
+            stderr::line(format_args!(
+                "fetch-headers: the open-file limit is {soft_limit} (hard limit reached), so concurrency is lowered from {asked} to {room}"
+            ));
+            config.concurrency = room;
+        }
+        return;
+    };
+    let names = (*dns_in_flight).min(asked);
+    if asked + 2 * names <= room {
+        return;
     }
+    if room >= asked + 2 {
+        *dns_in_flight = (room - asked) / 2;
+        log::debug!(
+            "open-file limit {soft_limit}: {} names resolved at once",
+            *dns_in_flight
+        );
+        return;
+    }
+    let most = (room / 3).max(1);
+    *dns_in_flight = most;
+    config.concurrency = most;
+    stderr::line(format_args!(
+        "fetch-headers: the open-file limit is {soft_limit} (hard limit reached), so concurrency is lowered from {asked} to {most} (each fetch may hold a socket and two DNS sockets)"
+    ));
 }
 
 /// What the writer thread got out.

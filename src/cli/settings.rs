@@ -10,13 +10,14 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use fetch_headers::fetch::{Config, SchemeChoice};
+use fetch_headers::fetch::{Config, Dns, SchemeChoice};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
-use fetch_headers::net::Family;
+use fetch_headers::net::dns::{HostsTable, ResolvConf, ResolverConfig};
+use fetch_headers::net::{self as net, Family};
 use fetch_headers::tls::{TlsConnector, TlsOptions};
 
-use super::args::{Args, RequestArgs, TimeoutArgs, TlsArgs};
+use super::args::{Args, DnsArgs, RequestArgs, TimeoutArgs, TlsArgs};
 use super::error::CliError;
 use super::input::Input;
 use super::shard::Shard;
@@ -84,6 +85,7 @@ impl Settings {
         let Args {
             input,
             request,
+            dns,
             tls,
             timeouts,
             output,
@@ -94,7 +96,10 @@ impl Settings {
         }
         let encoding = Encoding::from_name(&input.input_encoding).map_err(CliError::Encoding)?;
         let tls_info = tls.tls_info;
-        let config = config(request, tls, &timeouts)?;
+        let mut config = config(request, tls, &timeouts)?;
+        config.dns_workers = dns.dns_workers as usize;
+        config.dns = resolver(&dns, config.family)?;
+        config.pinned = dns.resolve;
         // Every file of the run is opened before anything is written, so
         // two names for one file are found before either is truncated.
         let (inputs, mut files) = open_inputs(&input.files)?;
@@ -198,7 +203,6 @@ fn config(args: RequestArgs, tls: TlsArgs, timeouts: &TimeoutArgs) -> Result<Con
             (_, true) => Family::V6,
             _ => Family::Any,
         },
-        dns_workers: args.dns_workers as usize,
         scheme: match tls.scheme.as_str() {
             "https" => SchemeChoice::Https,
             "both" => SchemeChoice::Both,
@@ -225,6 +229,32 @@ fn config(args: RequestArgs, tls: TlsArgs, timeouts: &TimeoutArgs) -> Result<Con
     // caught before any fetch rather than once per target.
     config.check_request().map_err(CliError::Request)?;
     Ok(config)
+}
+
+/// How names are resolved: our resolver, configured from the system's
+/// files or the ones given, or `getaddrinfo` (`--system-dns`).
+fn resolver(args: &DnsArgs, family: Family) -> Result<Dns, CliError> {
+    if args.system_dns {
+        return Ok(Dns::System);
+    }
+    let conf = match &args.resolv_conf {
+        Some(path) => ResolvConf::load(path),
+        None => ResolvConf::system(),
+    }
+    .map_err(CliError::Dns)?;
+    let mut config = ResolverConfig::with_system_files(&conf).map_err(CliError::Dns)?;
+    if let Some(path) = &args.hosts_file {
+        config.hosts = HostsTable::load(path).map_err(CliError::Dns)?;
+    }
+    if !args.resolver.is_empty() {
+        config.nameservers = args.resolver.clone();
+    }
+    config.max_in_flight = args.dns_in_flight as usize;
+    // As glibc's AI_ADDRCONFIG: no AAAA question when IPv6 cannot be used
+    // (-4), or when no interface has an IPv6 address beyond loopback and
+    // link-local, unless -6 asks for IPv6 alone.
+    config.no_aaaa |= family == Family::V4 || (family == Family::Any && !net::has_global_ipv6());
+    Ok(Dns::Stub(Box::new(config)))
 }
 
 /// Opens each `-i` input (`-` is stdin), and names the regular files among

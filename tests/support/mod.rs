@@ -428,7 +428,7 @@ pub fn peers() -> Vec<Peer> {
         peer(
             "unresolvable",
             "nosuch.invalid".into(),
-            Expect::Error("dns"),
+            Expect::Error("nxdomain"),
         ),
         peer(
             "bad-port",

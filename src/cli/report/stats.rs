@@ -24,6 +24,12 @@ pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
         "blocked in poll",
         ms(stats.blocked)
     );
+    if let Some(dns) = &summary.dns {
+        out.push_str("resolver\n");
+        for (name, value) in dns.counters() {
+            let _ = writeln!(out, "  {:<18} {value:>12}", name.replace('_', " "));
+        }
+    }
     let _ = writeln!(
         out,
         "latency (ms)          {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -65,6 +71,20 @@ pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> String
     }
     json.key("blocked_ms").millis(Some(stats.blocked));
     json.end_object();
+
+    json.key("dns");
+    match &summary.dns {
+        Some(dns) => {
+            json.begin_object();
+            for (name, value) in dns.counters() {
+                json.key(name).u64(value);
+            }
+            json.end_object();
+        }
+        None => {
+            json.null();
+        }
+    }
 
     json.key("latency_ms").begin_object();
     for (phase, histogram) in summary.latency.phases() {
