@@ -1,7 +1,10 @@
 //! A real server: nginx on loopback, started by the test with its own
-//! configuration in a temporary directory. `.ci/run` installs nginx; where
-//! it cannot be found the test says so on stderr and passes.
+//! configuration in a temporary directory, over plain HTTP and over TLS
+//! (with certificates the test makes). `.ci/run` installs nginx; where it
+//! cannot be found each test says so on stderr and passes.
 mod support;
+#[path = "support/tls.rs"]
+mod tls;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rcgen::KeyPair;
 use support::{cli, free_port, with_deadline};
 
 /// Targets fetched from nginx in one run, and the concurrency.
@@ -29,6 +33,21 @@ impl Drop for Nginx {
     }
 }
 
+/// The path of nginx, or `None` after saying on stderr that `test` is
+/// skipped.
+fn nginx_for(test: &str) -> Option<PathBuf> {
+    let found = find_nginx();
+    if found.is_none() {
+        // Written to the real stderr (not the captured one) so the reason
+        // shows in CI logs.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping {test}: nginx not installed (not on PATH, not in /usr/sbin)"
+        );
+    }
+    found
+}
+
 fn find_nginx() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
@@ -41,11 +60,13 @@ fn find_nginx() -> Option<PathBuf> {
 }
 
 /// Starts nginx in the foreground (`daemon off`, one process) with every
-/// path it writes inside a fresh temporary directory, listening on a free
-/// loopback port, and waits until it accepts connections.
-fn start_nginx(binary: &Path) -> Nginx {
+/// path it writes inside a fresh temporary directory, and waits until it
+/// accepts connections. `server` gives the `server { ... }` block for a
+/// free loopback port, and may write files it names into the directory.
+fn start_nginx(binary: &Path, server: impl FnOnce(u16, &Path) -> String) -> Nginx {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    let server = server(port, dir.path());
     let root = dir.path().display();
     let config = format!(
         "daemon off;
@@ -61,10 +82,7 @@ http {{
     fastcgi_temp_path {root}/fastcgi;
     uwsgi_temp_path {root}/uwsgi;
     scgi_temp_path {root}/scgi;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ return 200 \"ok\\n\"; }}
-    }}
+    {server}
 }}
 "
     );
@@ -105,17 +123,18 @@ http {{
 
 #[test]
 fn thousands_of_fetches_from_nginx_all_succeed() {
-    let Some(binary) = find_nginx() else {
-        // Written to the real stderr (not the captured one) so the reason
-        // shows in CI logs.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipping cli_nginx: nginx not installed (not on PATH, not in /usr/sbin)"
-        );
+    let Some(binary) = nginx_for("cli_nginx") else {
         return;
     };
     with_deadline(Duration::from_secs(120), move || {
-        let nginx = start_nginx(&binary);
+        let nginx = start_nginx(&binary, |port, _| {
+            format!(
+                "server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ return 200 \"ok\\n\"; }}
+    }}"
+            )
+        });
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("targets.txt");
         let targets: String = (0..TARGETS)
@@ -157,6 +176,74 @@ fn thousands_of_fetches_from_nginx_all_succeed() {
             assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
         }
         assert_eq!(run.code, Some(0), "{}", run.stderr);
+        drop(nginx);
+    });
+}
+
+/// nginx over TLS, with a CA and a leaf for `localhost` made here: trusted
+/// through `--cacert`, and `http/1.1` chosen by ALPN (nginx picks it from
+/// the client's offer when HTTP/2 is off).
+#[test]
+fn nginx_over_tls_is_trusted_through_cacert_and_chooses_http11() {
+    let Some(binary) = nginx_for("cli_nginx TLS") else {
+        return;
+    };
+    with_deadline(Duration::from_secs(60), move || {
+        let ca = tls::root_now("Nginx Test Root");
+        let key = KeyPair::generate().unwrap();
+        let key_pem = key.serialize_pem();
+        let leaf = ca.leaf_with(&["localhost"], key, |params| {
+            tls::valid_from_now(params, -tls::DAY, 30 * tls::DAY)
+        });
+        let nginx = start_nginx(&binary, |port, dir| {
+            std::fs::write(dir.join("cert.pem"), &leaf.pem).unwrap();
+            std::fs::write(dir.join("key.pem"), &key_pem).unwrap();
+            let dir = dir.display();
+            // nginx 1.22 leaves TLS 1.3 out by default.
+            format!(
+                "server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {dir}/cert.pem;
+        ssl_certificate_key {dir}/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {{ return 200 \"ok\\n\"; }}
+    }}"
+            )
+        });
+        let cacert = tls::pem_file(&ca.pem);
+        let target = format!("https://localhost:{}/", nginx.port);
+        let run = cli([
+            "--json",
+            "--cacert",
+            cacert.path().to_str().unwrap(),
+            "--connect-timeout",
+            "10s",
+            "--read-timeout",
+            "10s",
+            "-m",
+            "20s",
+            &target,
+        ]);
+        assert_eq!(run.code, Some(0), "{}\n{}", run.text(), run.stderr);
+        let objects = run.json();
+        assert_eq!(objects.len(), 1, "{}", run.text());
+        let o = &objects[0];
+        assert_eq!(o["status"], 200, "{o}");
+        let server = o["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == "Server")
+            .unwrap_or_else(|| panic!("no Server header: {o}"));
+        assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
+        let t = &o["tls"];
+        assert_eq!(t["verdict"], "ok", "{t}");
+        assert_eq!(t["alpn"], "http/1.1", "{t}");
+        assert_eq!(t["version"], "TLSv1.3", "{t}");
+        assert_eq!(t["sni"], "localhost", "{t}");
+        assert_eq!(t["chain"][0]["subject"], "CN=localhost", "{t}");
+        assert_eq!(t["chain"][0]["issuer"], "CN=Nginx Test Root", "{t}");
+        assert!(o["timings"]["tls_ms"].as_f64().unwrap() > 0.0, "{o}");
         drop(nginx);
     });
 }

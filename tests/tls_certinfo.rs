@@ -195,3 +195,32 @@ fn a_hostile_subject_cannot_reach_the_terminal_raw() {
     );
     assert!(line.contains("cert CN=x"), "{line}");
 }
+
+/// `days_left` is rounded down (-2 a day and an hour after expiry), but
+/// the summary says how long ago in whole days, as the `cert-expired`
+/// message does: one day, not two.
+#[test]
+fn the_summary_counts_whole_days_since_expiry_as_the_verdict_does() {
+    let ca = Ca::root("Test Root");
+    let expired_at = tls::NOW - 86_400 - 3_600;
+    let leaf = ca.leaf_with(&["localhost"], KeyPair::generate().unwrap(), |params| {
+        tls::valid_between(params, tls::JAN_2026, expired_at)
+    });
+    let (addr, _server) = tls::handshake_server(ServerSetup::new(&leaf).config());
+    let insecure = tls::connector_with(&ca, |options| options.insecure = true);
+    let (result, info) = tls::handshake(&insecure, "localhost", addr);
+    result.unwrap();
+    let facts = info.chain[0].facts.as_ref().unwrap();
+    assert_eq!(facts.days_left, Some(-2), "rounded down");
+    let verdict = match &info.verdict {
+        fetch_headers::tls::Verdict::Failed(e) => e.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(verdict.contains(", 1 days before the check"), "{verdict}");
+    assert!(
+        info.summary()
+            .ends_with(" expired 2026-05-30 (1 days ago) verdict cert-expired"),
+        "{}",
+        info.summary()
+    );
+}

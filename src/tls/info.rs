@@ -131,7 +131,13 @@ impl TlsInfo {
                 let date = facts.not_after.date();
                 match facts.days_left {
                     Some(days) if days < 0 => {
-                        line.push_str(&format!(" expired {date} ({} days ago)", -days))
+                        // `days_left` is rounded down, so it is already -1
+                        // in the first day after expiry; "ago" counts the
+                        // whole days since, as the `cert-expired` message does.
+                        let ago = self.checked_at.map_or(days.unsigned_abs(), |at| {
+                            at.unix.saturating_sub(facts.not_after.unix) / SECONDS_PER_DAY as u64
+                        });
+                        line.push_str(&format!(" expired {date} ({ago} days ago)"))
                     }
                     Some(days) => line.push_str(&format!(" expires {date} ({days} days)")),
                     None => line.push_str(&format!(" expires {date}")),

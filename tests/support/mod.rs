@@ -34,7 +34,16 @@ pub fn with_deadline<T: Send + 'static>(
 /// A loopback listener whose every connection is handed to `handler` on a
 /// new thread. Returns the address.
 pub fn serve(handler: impl Fn(TcpStream) + Send + Sync + Clone + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    serve_on(Ipv4Addr::LOCALHOST, handler)
+}
+
+/// Like [`serve`], on a loopback address of one's choosing (`127.0.0.2`:
+/// a second host for tests that need two).
+pub fn serve_on(
+    ip: Ipv4Addr,
+    handler: impl Fn(TcpStream) + Send + Sync + Clone + 'static,
+) -> SocketAddr {
+    let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     thread::spawn(move || {
         for stream in listener.incoming() {

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,8 +48,15 @@ pub struct Ca {
 impl Ca {
     /// A self-signed root named `CN=<name>`, valid 2020..2040.
     pub fn root(name: &str) -> Ca {
+        Ca::root_with(name, |_| {})
+    }
+
+    /// A self-signed root named `CN=<name>`, its parameters adjusted by
+    /// `adjust` (its validity, say).
+    pub fn root_with(name: &str, adjust: impl FnOnce(&mut CertificateParams)) -> Ca {
         let key = KeyPair::generate().expect("key");
-        let params = ca_params(name);
+        let mut params = ca_params(name);
+        adjust(&mut params);
         let cert = params.self_signed(&key).expect("self-sign");
         Ca {
             der: cert.der().clone(),
@@ -60,8 +67,15 @@ impl Ca {
 
     /// An intermediate CA named `CN=<name>`, signed by `self`.
     pub fn intermediate(&self, name: &str) -> Ca {
+        self.intermediate_with(name, |_| {})
+    }
+
+    /// An intermediate CA named `CN=<name>`, signed by `self`, its
+    /// parameters adjusted by `adjust`.
+    pub fn intermediate_with(&self, name: &str, adjust: impl FnOnce(&mut CertificateParams)) -> Ca {
         let key = KeyPair::generate().expect("key");
-        let params = ca_params(name);
+        let mut params = ca_params(name);
+        adjust(&mut params);
         let cert = params.signed_by(&key, &self.issuer).expect("sign");
         Ca {
             der: cert.der().clone(),
@@ -96,6 +110,7 @@ impl Ca {
         let cert = params.signed_by(&key, &self.issuer).expect("sign");
         Leaf {
             der: cert.der().clone(),
+            pem: cert.pem(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
         }
     }
@@ -103,10 +118,18 @@ impl Ca {
 
 /// A self-signed leaf for `names` (a server with no CA at all).
 pub fn self_signed(names: &[&str]) -> Leaf {
+    self_signed_with(names, |_| {})
+}
+
+/// A self-signed leaf for `names`, its parameters adjusted by `adjust`.
+pub fn self_signed_with(names: &[&str], adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
     let key = KeyPair::generate().expect("key");
-    let cert = leaf_params(names).self_signed(&key).expect("self-sign");
+    let mut params = leaf_params(names);
+    adjust(&mut params);
+    let cert = params.self_signed(&key).expect("self-sign");
     Leaf {
         der: cert.der().clone(),
+        pem: cert.pem(),
         key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
     }
 }
@@ -141,6 +164,8 @@ fn leaf_params(names: &[&str]) -> CertificateParams {
 /// A server's certificate and private key.
 pub struct Leaf {
     pub der: CertificateDer<'static>,
+    /// The certificate as PEM (for a server in another process: nginx).
+    pub pem: String,
     pub key: PrivateKeyDer<'static>,
 }
 
@@ -272,7 +297,7 @@ pub fn handshake_server(config: Arc<ServerConfig>) -> (SocketAddr, thread::JoinH
 }
 
 /// Writes `data` through the session, all of it, and its records to the socket.
-pub fn send(conn: &mut ServerConnection, sock: &mut TcpStream, data: &[u8]) -> io::Result<()> {
+pub fn send(conn: &mut ServerConnection, sock: &mut impl Write, data: &[u8]) -> io::Result<()> {
     conn.writer().write_all(data)?;
     while conn.wants_write() {
         conn.write_tls(sock)?;
@@ -364,4 +389,159 @@ pub fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_secs()
+}
+
+// ---------------------------------------------------------------------------
+// For tests on the system clock (the CLI has no pinned clock): validity
+// relative to now, so the certificates never rot.
+// ---------------------------------------------------------------------------
+
+/// Seconds in a day.
+pub const DAY: i64 = 86_400;
+
+/// Makes `params` valid from `from` to `to` seconds after now (negative:
+/// before now).
+pub fn valid_from_now(params: &mut CertificateParams, from: i64, to: i64) {
+    let now = unix_now() as i64;
+    valid_between(params, (now + from) as u64, (now + to) as u64);
+}
+
+/// Makes `params` valid from `not_before` to `not_after`, in seconds since
+/// the epoch.
+pub fn valid_between(params: &mut CertificateParams, not_before: u64, not_after: u64) {
+    let epoch = rcgen::date_time_ymd(1970, 1, 1);
+    params.not_before = epoch + Duration::from_secs(not_before);
+    params.not_after = epoch + Duration::from_secs(not_after);
+}
+
+/// A leaf of `ca` for `names`, valid from `from` to `to` seconds after now.
+pub fn leaf_from_now(ca: &Ca, names: &[&str], from: i64, to: i64) -> Leaf {
+    ca.leaf_with(names, KeyPair::generate().expect("key"), |params| {
+        valid_from_now(params, from, to)
+    })
+}
+
+/// A root valid from a year ago for ten years from now.
+pub fn root_now(name: &str) -> Ca {
+    Ca::root_with(name, |params| {
+        valid_from_now(params, -365 * DAY, 3650 * DAY)
+    })
+}
+
+/// `unix` as RFC 3339 in UTC (`2027-03-05T12:00:00Z`), worked out here
+/// (the civil-from-days algorithm) rather than by the code under test.
+pub fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Howard Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// What a TLS server of [`https_server`] saw of one request.
+#[derive(Debug)]
+pub struct TlsRequest {
+    /// The SNI the client sent.
+    pub sni: Option<String>,
+    /// The request head, up to its blank line.
+    pub head: Vec<u8>,
+}
+
+/// A TLS server for any number of connections, each on its own thread:
+/// it handshakes, reads the request head, hands it (with the SNI) to the
+/// returned channel, answers what `answer` makes of the head, and closes
+/// with `close_notify`. A failed handshake sends rustls's alert, if any,
+/// and closes.
+pub fn https_server(
+    config: Arc<ServerConfig>,
+    answer: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + Clone + 'static,
+) -> (SocketAddr, mpsc::Receiver<TlsRequest>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Arc::new(Mutex::new(tx));
+    let addr = crate::support::serve(move |mut sock| {
+        let _ = sock.set_read_timeout(Some(Duration::from_secs(20)));
+        let Ok(mut conn) = ServerConnection::new(config.clone()) else {
+            return;
+        };
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut sock).is_err() {
+                let _ = conn.write_tls(&mut sock);
+                return;
+            }
+        }
+        let head = receive_head(&mut conn, &mut sock);
+        let response = answer(&head);
+        let sni = conn.server_name().map(str::to_owned);
+        // Recorded before the answer, so a client that has its answer
+        // finds the request here.
+        let _ = tx.lock().map(|tx| tx.send(TlsRequest { sni, head }));
+        if send(&mut conn, &mut sock, &response).is_ok() {
+            conn.send_close_notify();
+            while conn.wants_write() {
+                if conn.write_tls(&mut sock).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (addr, rx)
+}
+
+/// Like [`https_server`], answering `response` to every request.
+pub fn https_answering(
+    config: Arc<ServerConfig>,
+    response: &'static [u8],
+) -> (SocketAddr, mpsc::Receiver<TlsRequest>) {
+    https_server(config, move |_| response.to_vec())
+}
+
+/// Reads plaintext until the end of a request head (a blank line), the
+/// client closes, or 64 KiB have come.
+pub fn receive_head(conn: &mut ServerConnection, sock: &mut (impl Read + Write)) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            head.truncate(end + 4);
+            return head;
+        }
+        if head.len() > 64 * 1024 {
+            return head;
+        }
+        match conn.reader().read(&mut buf) {
+            Ok(0) => return head,
+            Ok(n) => {
+                head.extend_from_slice(&buf[..n]);
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return head,
+        }
+        match conn.read_tls(sock) {
+            Ok(0) | Err(_) => return head,
+            Ok(_) => {
+                if conn.process_new_packets().is_err() {
+                    return head;
+                }
+            }
+        }
+        while conn.wants_write() {
+            if conn.write_tls(sock).is_err() {
+                return head;
+            }
+        }
+    }
 }
