@@ -485,7 +485,6 @@ fn path_applies_to_the_first_hop_only() {
 /// means `/dir/y` (RFC 9110 §10.2.2: relative to the target URI of the
 /// request).
 #[test]
-#[ignore = "bug: with --path, a relative Location is resolved against the target's own path, not the path requested (src/fetch/job.rs follow())"]
 fn with_path_a_relative_location_is_resolved_against_the_path_requested() {
     let (addr, log) = site(vec![("/dir/x", moved(302, "y")), ("/dir/y", FINAL.into())]);
     let target = format!("http://{addr}/");
@@ -497,7 +496,6 @@ fn with_path_a_relative_location_is_resolved_against_the_path_requested() {
 
 /// `/login` redirects to `/`, which was never fetched: no loop.
 #[test]
-#[ignore = "bug: with --path, a redirect to the target's own URL is taken for a loop though that URL was never fetched (src/fetch/job.rs follow())"]
 fn with_path_a_redirect_to_the_targets_own_url_is_no_loop() {
     let (addr, log) = site(vec![("/login", moved(302, "/")), ("/", FINAL.into())]);
     let target = format!("http://{addr}/");

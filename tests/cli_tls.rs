@@ -549,7 +549,6 @@ fn a_handshake_that_stalls_is_a_connect_timeout_naming_the_handshake() {
 /// The JSON output says `tls` is `null` only "over plain HTTP or before a
 /// handshake began"; a handshake that began and then timed out is neither.
 #[test]
-#[ignore = "bug: a handshake ended by --connect-timeout leaves JSON tls null (src/fetch/job.rs drops the session's facts on a timeout)"]
 fn a_stalled_handshake_still_reports_the_session_it_began() {
     let trust = Trust::new();
     let addr = after_hello(until_closed);

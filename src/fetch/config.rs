@@ -72,7 +72,8 @@ pub struct Config {
     pub max_time: Duration,
     /// `GET` or `HEAD`.
     pub method: Method,
-    /// Overrides the path of every target.
+    /// Replaces the path of every target's first request (a redirect's
+    /// `Location` says the path of the next).
     pub path: Option<String>,
     /// The `User-Agent` value; empty sends none.
     pub user_agent: String,
@@ -136,16 +137,12 @@ impl Config {
             .map(|pin| pin.addrs.as_slice())
     }
 
-    /// The request this configuration sends to `target`. `path`, when set,
-    /// replaces the target's own path; a redirect's target keeps its path.
-    pub(crate) fn request(&self, target: &Target, redirected: bool) -> Request {
-        let path = match (&self.path, redirected) {
-            (Some(path), false) => path.clone(),
-            _ => target.path.clone(),
-        };
+    /// The request this configuration sends to `target` (whose path the
+    /// fetch has already set from `path` on its first hop).
+    pub(crate) fn request(&self, target: &Target) -> Request {
         Request {
             method: self.method,
-            path,
+            path: target.path.clone(),
             host: target.host_header(),
             user_agent: self.user_agent.clone(),
             headers: self.headers.clone(),
@@ -162,8 +159,8 @@ impl Config {
             scheme: Scheme::Http,
             host: "example.com".to_owned(),
             port: 80,
-            path: "/".to_owned(),
+            path: self.path.clone().unwrap_or_else(|| "/".to_owned()),
         };
-        self.request(&probe, false).to_bytes().map(drop)
+        self.request(&probe).to_bytes().map(drop)
     }
 }

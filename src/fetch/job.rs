@@ -295,7 +295,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         sink: &'a S,
     ) -> Start<'a, S> {
         let start = Instant::now();
-        let target = match checked_target(&input, scheme, &run.config) {
+        let mut target = match checked_target(&input, scheme, &run.config) {
             Ok(target) => target,
             Err(e) => {
                 let mut timings = Timings::new(start);
@@ -311,6 +311,12 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 }));
             }
         };
+        // `--path` replaces the path of the first request only, and it is
+        // the URL that request names: the one a relative `Location` is
+        // resolved against, and the first URL a redirect loop can revisit.
+        if let Some(path) = &run.config.path {
+            target.path.clone_from(path);
+        }
         let timings = Timings::new(start);
         let phase_deadline = start + run.config.connect_timeout;
         let resolving = Resolving::start(run, &target);
@@ -491,8 +497,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
     fn start_request(&mut self, conn: Conn) -> Step {
         // `Config::check_request` has vetted the options already; what can
         // still fail here comes from the target itself.
-        let redirected = !self.redirects.is_empty();
-        let request = match self.config().request(&self.target, redirected).to_bytes() {
+        let request = match self.config().request(&self.target).to_bytes() {
             Ok(request) => request,
             Err(e) => return Step::Done(Err(e.into())),
         };
@@ -730,6 +735,13 @@ impl<S: Sink> Future for Fetch<'_, S> {
         };
         if let Some(key) = this.in_flight.take() {
             interrupts.leave(key);
+        }
+        // A handshake cut short by a limit or a stop still began a session:
+        // what it learned (SNI, how far it got) is part of the outcome.
+        if let Phase::Handshake(handshaking) = &this.phase {
+            if this.sink.wants_tls_info() {
+                this.tls = Some(Box::new(handshaking.tls.info()));
+            }
         }
         // Dropping the phase closes the socket now, not when the task ends.
         this.phase = Phase::Done;
