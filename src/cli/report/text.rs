@@ -17,7 +17,7 @@ use super::Skipped;
 /// ```text
 /// www.sohu.com header > HTTP/1.1 200 OK
 /// www.sohu.com header > Server: nginx
-/// nosuch.invalid error > dns: failed to resolve 'nosuch.invalid': Name or service not known
+/// nosuch.invalid error > nxdomain: nosuch.invalid: no such name (NXDOMAIN from a local rule, no query sent)
 /// ```
 ///
 /// Each redirect followed (`-L`) comes first, its head and then

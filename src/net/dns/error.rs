@@ -64,7 +64,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Server(addr) => write!(f, "server {addr}"),
             Origin::HostsTable => f.write_str("the hosts table"),
-            Origin::Local => f.write_str("the resolver, without a query"),
+            Origin::Local => f.write_str("a local rule, no query sent"),
         }
     }
 }

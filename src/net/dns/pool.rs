@@ -33,13 +33,14 @@ pub const CACHE_CAPACITY: usize = 65_536;
 pub struct DnsError {
     /// The name that was looked up.
     pub host: String,
-    /// What the resolver said, e.g. "Name or service not known".
+    /// What the resolver said, as std reports it, e.g. "failed to lookup
+    /// address information: Name or service not known".
     pub message: String,
 }
 
 impl fmt::Display for DnsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "failed to resolve '{}': {}", self.host, self.message)
+        write!(f, "'{}': {}", self.host, self.message)
     }
 }
 
@@ -231,15 +232,12 @@ fn resolve(host: &str) -> Result<Addresses, DnsError> {
         host: host.to_owned(),
         message,
     };
-    let addrs = (host, 0u16).to_socket_addrs().map_err(|e| {
-        let text = e.to_string();
-        // std prefixes the gai_strerror text; keep only the resolver's words.
-        let text = text
-            .strip_prefix("failed to lookup address information: ")
-            .map(str::to_owned)
-            .unwrap_or(text);
-        error(text)
-    })?;
+    // std's words are kept whole ("failed to lookup address information:
+    // Name or service not known"): cutting them to the gai_strerror text
+    // would break silently the day std rewords its prefix.
+    let addrs = (host, 0u16)
+        .to_socket_addrs()
+        .map_err(|e| error(e.to_string()))?;
     let mut ips: Vec<IpAddr> = Vec::new();
     for addr in addrs {
         if !ips.contains(&addr.ip()) {
