@@ -110,7 +110,8 @@ pub(crate) struct RequestArgs {
     #[arg(short = 'A', long, value_name = "UA")]
     pub(crate) user_agent: Option<String>,
 
-    /// Request PATH on every target instead of its own path.
+    /// Request PATH on every target instead of its own path (the first
+    /// request only: a redirect goes where its Location says).
     #[arg(long, value_name = "PATH", value_parser = parse_path)]
     pub(crate) path: Option<String>,
 
