@@ -60,6 +60,28 @@ use skip_done::SkipDone;
 /// Chunks of output queued for the writer thread.
 const OUTPUT_QUEUE: usize = 256;
 
+/// SIGINT and SIGTERM as readiness on the loop (see `stop_on_signal`).
+/// Catching them takes descriptors, and a fetch needs one too and comes
+/// first: without the room (a tiny open-file limit), a signal ends the run
+/// at once, as it would any program, and stderr says so.
+fn catch_signals(fd_limit: u64) -> Option<Rc<Signals>> {
+    match Signals::once(&[libc::SIGINT, libc::SIGTERM]) {
+        Ok(signals) if fd_limit::room_for_sockets(fd_limit) > 0 => Some(Rc::new(signals)),
+        Ok(_) => {
+            stderr::line(
+                "fetch-headers: the open-file limit leaves no descriptor to catch SIGINT and SIGTERM: a signal will end the run at once",
+            );
+            None
+        }
+        Err(e) => {
+            stderr::line(format_args!(
+                "fetch-headers: cannot catch SIGINT and SIGTERM ({e}): a signal will end the run at once"
+            ));
+            None
+        }
+    }
+}
+
 /// Runs the command; `Err` is a usage or setup problem (exit status 2).
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let Settings {
@@ -108,25 +130,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         skipped: done.clone(),
     };
     let (summary, signals) = runtime.block_on(async {
-        // Without the descriptors to catch them (a tiny open-file limit), a
-        // signal ends the run at once, as it would any program.
-        // Catching them takes descriptors; a fetch needs one too, and
-        // comes first.
-        let signals = match Signals::once(&[libc::SIGINT, libc::SIGTERM]) {
-            Ok(signals) if fd_limit::room_for_sockets(fd_limit) > 0 => Some(Rc::new(signals)),
-            Ok(_) => {
-                stderr::line(
-                    "fetch-headers: the open-file limit leaves no descriptor to catch SIGINT and SIGTERM: a signal will end the run at once",
-                );
-                None
-            }
-            Err(e) => {
-                stderr::line(format_args!(
-                    "fetch-headers: cannot catch SIGINT and SIGTERM ({e}): a signal will end the run at once"
-                ));
-                None
-            }
-        };
+        let signals = catch_signals(fd_limit);
         if let Some(signals) = &signals {
             let note = report
                 .summary

@@ -881,39 +881,62 @@ async fn resolve(inner: Rc<Inner>, entry: Rc<Entry>, key: String) {
     drop(permit);
 
     if hosts_after {
-        let all_failed = families
-            .iter()
-            .all(|f| !matches!(finals[f.index()], Some(Ok(_))));
-        let name = Name::from_text(host).unwrap_or_else(|_| Name::root());
-        let ips = inner
-            .hosts
-            .get(host.trim_end_matches('.'))
-            .unwrap_or_default();
-        for &family in families {
-            let i = family.index();
-            let outcome = match finals[i].take() {
-                Some(outcome) if !all_failed => outcome,
-                _ => {
-                    ttls[i] = None;
-                    of_family(ips, family, &name, Origin::HostsTable)
-                }
-            };
-            entry.finish(family, outcome);
-        }
+        hosts_when_dns_failed(&inner, &entry, host, families, &mut finals, &mut ttls);
     }
-    // No candidate at all (every search name too long): say the name is
-    // not a valid one rather than leave waiters hanging.
+    finish_the_rest(&inner, &entry, &key, families, ttls);
+}
+
+/// With `dns files` in nsswitch.conf's order: DNS's outcomes stand if any
+/// family got an address, and otherwise the hosts table answers for both.
+fn hosts_when_dns_failed(
+    inner: &Inner,
+    entry: &Entry,
+    host: &str,
+    families: &[IpFamily],
+    finals: &mut [Option<Outcome>; 2],
+    ttls: &mut [Option<u32>; 2],
+) {
+    let all_failed = families
+        .iter()
+        .all(|f| !matches!(finals[f.index()], Some(Ok(_))));
+    let name = Name::from_text(host).unwrap_or_else(|_| Name::root());
+    let ips = inner
+        .hosts
+        .get(host.trim_end_matches('.'))
+        .unwrap_or_default();
+    for &family in families {
+        let i = family.index();
+        let outcome = match finals[i].take() {
+            Some(outcome) if !all_failed => outcome,
+            _ => {
+                ttls[i] = None;
+                of_family(ips, family, &name, Origin::HostsTable)
+            }
+        };
+        entry.finish(family, outcome);
+    }
+}
+
+/// Ends a lookup: a family still without an outcome (there was no
+/// candidate at all: every search name too long) is told the name is not a
+/// valid one rather than left hanging, and the entry is cached for the
+/// shorter-lived family, or not at all if either may not be.
+fn finish_the_rest(
+    inner: &Inner,
+    entry: &Rc<Entry>,
+    key: &str,
+    families: &[IpFamily],
+    ttls: [Option<u32>; 2],
+) {
     for &family in families {
         if entry.get(family).is_none() {
             let error = LookupError::InvalidName {
-                host: host.to_owned(),
+                host: key.to_owned(),
                 error: wire::NameError::TooLong,
             };
             entry.finish(family, Err(error));
         }
     }
-
-    // Cache for the shorter-lived family; not at all if either may not be.
     let ttl = families
         .iter()
         .map(|f| ttls[f.index()])
@@ -922,7 +945,7 @@ async fn resolve(inner: Rc<Inner>, entry: Rc<Entry>, key: String) {
     inner
         .cache
         .borrow_mut()
-        .finished(&key, &entry, ttl, Instant::now());
+        .finished(key, entry, ttl, Instant::now());
 }
 
 /// Asks one name of one type: every server, every round, until an answer.
@@ -968,58 +991,9 @@ async fn ask_servers(inner: &Inner, name: &Name, family: IpFamily) -> Asked {
                     continue;
                 }
             };
-            let origin = Origin::Server(server.addr);
-            match response.rcode {
-                Rcode::NoError => {
-                    return match response.follow(name, question.qtype, MAX_CNAME_LINKS) {
-                        Ok(answer) if !answer.addresses.is_empty() => Asked::Data {
-                            addresses: answer.addresses,
-                            ttl: answer.ttl,
-                        },
-                        Ok(_) => Asked::Negative {
-                            error: LookupError::NoData {
-                                name: name.clone(),
-                                family,
-                                origin,
-                            },
-                            ttl: response.negative_ttl,
-                        },
-                        Err(chain) => Asked::Broken(LookupError::BadResponse {
-                            name: name.clone(),
-                            server: server.addr,
-                            reason: BadResponse::CnameChain(chain),
-                        }),
-                    };
-                }
-                Rcode::NxDomain => {
-                    return Asked::Negative {
-                        error: LookupError::NxDomain {
-                            name: name.clone(),
-                            origin,
-                        },
-                        ttl: response.negative_ttl,
-                    }
-                }
-                // A sick or unwilling server: the next one may do better.
-                Rcode::ServFail => {
-                    failure = Some(LookupError::ServFail {
-                        name: name.clone(),
-                        server: server.addr,
-                    })
-                }
-                Rcode::Refused => {
-                    failure = Some(LookupError::Refused {
-                        name: name.clone(),
-                        server: server.addr,
-                    })
-                }
-                other => {
-                    failure = Some(LookupError::BadResponse {
-                        name: name.clone(),
-                        server: server.addr,
-                        reason: BadResponse::Rcode(other),
-                    })
-                }
+            match what_it_says(&response, &question, family, server.addr) {
+                Ok(asked) => return asked,
+                Err(error) => failure = Some(error),
             }
         }
     }
@@ -1033,6 +1007,64 @@ async fn ask_servers(inner: &Inner, name: &Name, family: IpFamily) -> Asked {
             name: name.clone(),
             servers: silent,
             waited: started.elapsed(),
+        }),
+    }
+}
+
+/// What one well-formed answer from `server` says about `question`: the
+/// final word for this family (`Ok`), or a failure worth keeping while
+/// the next server is asked (SERVFAIL, REFUSED, an RCODE that answers
+/// nothing).
+fn what_it_says(
+    response: &Response,
+    question: &Question,
+    family: IpFamily,
+    server: SocketAddr,
+) -> Result<Asked, LookupError> {
+    let name = &question.name;
+    let origin = Origin::Server(server);
+    match response.rcode {
+        Rcode::NoError => Ok(
+            match response.follow(name, question.qtype, MAX_CNAME_LINKS) {
+                Ok(answer) if !answer.addresses.is_empty() => Asked::Data {
+                    addresses: answer.addresses,
+                    ttl: answer.ttl,
+                },
+                Ok(_) => Asked::Negative {
+                    error: LookupError::NoData {
+                        name: name.clone(),
+                        family,
+                        origin,
+                    },
+                    ttl: response.negative_ttl,
+                },
+                Err(chain) => Asked::Broken(LookupError::BadResponse {
+                    name: name.clone(),
+                    server,
+                    reason: BadResponse::CnameChain(chain),
+                }),
+            },
+        ),
+        Rcode::NxDomain => Ok(Asked::Negative {
+            error: LookupError::NxDomain {
+                name: name.clone(),
+                origin,
+            },
+            ttl: response.negative_ttl,
+        }),
+        // A sick or unwilling server: the next one may do better.
+        Rcode::ServFail => Err(LookupError::ServFail {
+            name: name.clone(),
+            server,
+        }),
+        Rcode::Refused => Err(LookupError::Refused {
+            name: name.clone(),
+            server,
+        }),
+        other => Err(LookupError::BadResponse {
+            name: name.clone(),
+            server,
+            reason: BadResponse::Rcode(other),
         }),
     }
 }

@@ -636,6 +636,49 @@ impl RecordHeader {
         Ok(name)
     }
 
+    /// The data of an answer record we keep (A, AAAA, CNAME of class
+    /// IN), or `None` for any other record.
+    fn answer_data(&self, msg: &[u8]) -> Result<Option<RecordData>, WireError> {
+        if self.class != CLASS_IN {
+            return Ok(None);
+        }
+        let data = match self.rtype {
+            RecordType::A => {
+                let b: [u8; 4] = self.data(msg).try_into().map_err(|_| self.bad())?;
+                RecordData::A(Ipv4Addr::from(b))
+            }
+            RecordType::Aaaa => {
+                let b: [u8; 16] = self.data(msg).try_into().map_err(|_| self.bad())?;
+                RecordData::Aaaa(Ipv6Addr::from(b))
+            }
+            RecordType::Cname => RecordData::Cname(self.name_in_data(msg)?),
+            _ => return Ok(None),
+        };
+        Ok(Some(data))
+    }
+
+    /// For an SOA record of class IN, how long the absence of an answer
+    /// may be cached (RFC 2308: the smaller of its TTL and its MINIMUM);
+    /// `None` for any other record.
+    fn soa_negative_ttl(&self, msg: &[u8]) -> Result<Option<u32>, WireError> {
+        if self.rtype != RecordType::Soa || self.class != CLASS_IN {
+            return Ok(None);
+        }
+        // SOA data: MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM.
+        let mut data = Reader {
+            msg,
+            pos: self.start,
+        };
+        data.name()?;
+        data.name()?;
+        if data.pos + 20 != self.end {
+            return Err(self.bad());
+        }
+        data.bytes(16)?;
+        let minimum = data.u32()?;
+        Ok(Some(clamp_ttl(self.ttl).min(clamp_ttl(minimum))))
+    }
+
     fn bad(&self) -> WireError {
         WireError::BadRecordData {
             rtype: self.rtype,
@@ -715,20 +758,8 @@ pub fn parse_response(msg: &[u8]) -> Result<Response, WireError> {
     for _ in 0..ancount {
         let name = r.name()?;
         let rr = r.record_header()?;
-        if rr.class != CLASS_IN {
+        let Some(data) = rr.answer_data(msg)? else {
             continue;
-        }
-        let data = match rr.rtype {
-            RecordType::A => {
-                let b: [u8; 4] = rr.data(msg).try_into().map_err(|_| rr.bad())?;
-                RecordData::A(Ipv4Addr::from(b))
-            }
-            RecordType::Aaaa => {
-                let b: [u8; 16] = rr.data(msg).try_into().map_err(|_| rr.bad())?;
-                RecordData::Aaaa(Ipv6Addr::from(b))
-            }
-            RecordType::Cname => RecordData::Cname(rr.name_in_data(msg)?),
-            _ => continue,
         };
         response.answers.push(Record {
             name,
@@ -742,19 +773,9 @@ pub fn parse_response(msg: &[u8]) -> Result<Response, WireError> {
     for _ in 0..nscount {
         r.name()?;
         let rr = r.record_header()?;
-        if rr.rtype != RecordType::Soa || rr.class != CLASS_IN {
+        let Some(ttl) = rr.soa_negative_ttl(msg)? else {
             continue;
-        }
-        // SOA data: MNAME, RNAME, then SERIAL REFRESH RETRY EXPIRE MINIMUM.
-        let mut data = Reader { msg, pos: rr.start };
-        data.name()?;
-        data.name()?;
-        if data.pos + 20 != rr.end {
-            return Err(rr.bad());
-        }
-        data.bytes(16)?;
-        let minimum = data.u32()?;
-        let ttl = clamp_ttl(rr.ttl).min(clamp_ttl(minimum));
+        };
         response.negative_ttl = Some(response.negative_ttl.map_or(ttl, |t| t.min(ttl)));
     }
 
