@@ -283,9 +283,10 @@ fn a_server_that_cannot_be_asked_is_a_dns_error_naming_it() {
     assert!(dns.server.queries().is_empty());
 }
 
-/// Issue 12: "a dead name costs its own timeout and no one else's". With
-/// getaddrinfo on 16 threads, 50 names whose servers never answer held
-/// every thread and 136 of 200 healthy names behind them failed. Here the
+/// Issue 12: "a dead name costs its own timeout and no one else's". In the
+/// issue's run with getaddrinfo on 16 threads, names whose servers never
+/// answer held every thread, and 136 of 200 healthy names queued behind
+/// them failed. Here the
 /// dead names come first and all 250 fetches start together under a
 /// 3 s --connect-timeout: a healthy name that waited for the dead ones
 /// would fail as dns-timeout at 3 s. The second run shows that it would:
