@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -91,21 +91,31 @@ pub enum Reply {
     Delay(Duration, Box<Reply>),
     /// Over UDP, an empty answer with TC set; over TCP, the reply.
     Truncate(Box<Reply>),
-    /// First the reply with the wrong ID and the address 6.6.6.6, then the
+    /// First the reply with the wrong ID and the forged address (6.6.6.6
+    /// unless [`DnsServer::set_forged_address`] says otherwise), then the
     /// reply.
     WrongIdFirst(Box<Reply>),
-    /// First a response for another name (6.6.6.6), then the reply.
+    /// First a response for another name (the forged address), then the
+    /// reply.
     WrongQuestionFirst(Box<Reply>),
     /// First the reply with QR clear (not a response), then the reply.
     NotResponseFirst(Box<Reply>),
-    /// First a response (6.6.6.6) from another port of 127.0.0.1, then
-    /// the reply from the server's port.
+    /// First a response (the forged address) from another port of the
+    /// asker's loopback address, then the reply from the server's port.
     OtherPortFirst(Box<Reply>),
     /// FORMERR (with no question, as old servers send it) to a query with
     /// an OPT record; the reply to one without.
     FormErrOnEdns(Box<Reply>),
     /// Drops the first `n` queries for the name, then gives the reply.
     DropFirst(usize, Box<Reply>),
+    /// Only a response for another name (the forged address): over UDP
+    /// the resolver must drop it; over TCP it is the server's mistake.
+    WrongQuestion,
+    /// A response header with the query's ID and QR set that promises a
+    /// question and ends there: unparseable, but the server's.
+    Garbled,
+    /// A response with this RCODE and no records (4: NOTIMP).
+    Rcode(u16),
 }
 
 impl Reply {
@@ -140,6 +150,8 @@ struct State {
     counts: HashMap<String, usize>,
     /// SOA TTL/MINIMUM for negative answers.
     negative_ttl: u32,
+    /// The address forged answers carry (6.6.6.6 unless set).
+    forged: Option<Ipv4Addr>,
 }
 
 struct Shared {
@@ -162,7 +174,14 @@ pub struct DnsServer {
 impl DnsServer {
     /// Starts a server on 127.0.0.1, UDP and TCP on the same port.
     pub fn start() -> DnsServer {
-        let (udp, tcp) = bind_pair();
+        DnsServer::start_on(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// Starts a server on the loopback address `ip` (`::1` for a server
+    /// asked over IPv6), UDP and TCP on the same port.
+    pub fn start_on(ip: IpAddr) -> DnsServer {
+        assert!(ip.is_loopback(), "the tests' DNS server is loopback only");
+        let (udp, tcp) = bind_pair(ip);
         let addr = udp.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -206,6 +225,14 @@ impl DnsServer {
             .insert((name.to_ascii_lowercase(), Some(qtype)), reply);
     }
 
+    /// Sets the address that forged answers (`WrongIdFirst`, ...) carry,
+    /// instead of 6.6.6.6: tests that run the binary give a loopback
+    /// address nothing listens on, so even a forgery taken by mistake is
+    /// never followed off the machine.
+    pub fn set_forged_address(&self, ip: Ipv4Addr) {
+        self.shared.lock().forged = Some(ip);
+    }
+
     /// Sets the SOA TTL and MINIMUM of negative answers (default 60).
     pub fn set_negative_ttl(&self, ttl: u32) {
         self.shared.lock().negative_ttl = ttl;
@@ -230,24 +257,24 @@ impl Drop for DnsServer {
     fn drop(&mut self) {
         self.shared.stopped.store(true, Ordering::SeqCst);
         // Wake both blocked threads so they see the flag.
-        if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.addr.ip(), 0)) {
             let _ = socket.send_to(b"", self.addr);
         }
         let _ = TcpStream::connect(self.addr);
     }
 }
 
-/// Binds UDP on a free port, then TCP on the same port; tries again with a
-/// new port if a parallel test holds that TCP port.
-fn bind_pair() -> (UdpSocket, TcpListener) {
+/// Binds UDP on a free port of `ip`, then TCP on the same port; tries
+/// again with a new port if a parallel test holds that TCP port.
+fn bind_pair(ip: IpAddr) -> (UdpSocket, TcpListener) {
     for _ in 0..64 {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP on loopback");
+        let udp = UdpSocket::bind(SocketAddr::new(ip, 0)).expect("bind UDP on loopback");
         let addr = udp.local_addr().expect("local addr");
         if let Ok(tcp) = TcpListener::bind(addr) {
             return (udp, tcp);
         }
     }
-    panic!("no port free for both UDP and TCP on 127.0.0.1");
+    panic!("no port free for both UDP and TCP on {ip}");
 }
 
 /// A parsed query.
@@ -498,6 +525,7 @@ fn build<'a>(query: &'a Query, reply: &Reply, negative_ttl: u32) -> Option<Build
         Reply::NxDomainNoSoa => b.rcode = 3,
         Reply::ServFail => b.rcode = 2,
         Reply::Refused => b.rcode = 5,
+        Reply::Rcode(rcode) => b.rcode = *rcode,
         _ => return None,
     }
     Some(b)
@@ -505,10 +533,18 @@ fn build<'a>(query: &'a Query, reply: &Reply, negative_ttl: u32) -> Option<Build
 
 /// Answers `query` per `reply`, peeling wrappers.
 fn respond(query: &Query, reply: &Reply, channel: &mut Channel<'_>, shared: &Arc<Shared>) {
-    let negative_ttl = shared.lock().negative_ttl;
+    let (negative_ttl, forged) = {
+        let state = shared.lock();
+        let forged = state.forged.unwrap_or(Ipv4Addr::new(6, 6, 6, 6));
+        (state.negative_ttl, forged)
+    };
     let bogus = || {
         let mut b = Build::new(query);
-        b.answers = vec![a(&query.name, "6.6.6.6")];
+        b.answers = vec![Rr {
+            name: query.name.clone(),
+            ttl: 300,
+            data: Data::A(forged),
+        }];
         b
     };
     match reply {
@@ -558,7 +594,8 @@ fn respond(query: &Query, reply: &Reply, channel: &mut Channel<'_>, shared: &Arc
         }
         Reply::OtherPortFirst(inner) => {
             if let Channel::Udp(_, to) = channel {
-                let other = UdpSocket::bind("127.0.0.1:0").expect("bind another port");
+                let other =
+                    UdpSocket::bind(SocketAddr::new(to.ip(), 0)).expect("bind another port");
                 let sent = other
                     .send_to(&bogus().encode(), *to)
                     .expect("send from another port");
@@ -575,6 +612,17 @@ fn respond(query: &Query, reply: &Reply, channel: &mut Channel<'_>, shared: &Arc
             } else {
                 respond(query, inner, channel, shared);
             }
+        }
+        Reply::WrongQuestion => {
+            let mut b = bogus();
+            b.question_name = Some("evil.test");
+            channel.send(&b.encode());
+        }
+        Reply::Garbled => {
+            let mut msg = query.id.to_be_bytes().to_vec();
+            // QR, RD, RA; one question promised, none sent.
+            msg.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0]);
+            channel.send(&msg);
         }
         Reply::DropFirst(n, inner) => {
             let count = shared.lock().counts.get(&query.name).copied().unwrap_or(0);
