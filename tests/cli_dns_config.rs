@@ -378,7 +378,6 @@ fn resolve_pins_a_host_on_one_port_without_a_query() {
 /// that form too (`Pinned::host` says it is kept "in lower case and ASCII
 /// form"; `parse_pin` only lowers the case, and the pin never matches).
 #[test]
-#[ignore = "bug: --resolve keeps an internationalised host in Unicode, so it never matches the punycode target (cli/args.rs parse_pin)"]
 fn resolve_pins_an_internationalised_host() {
     if !hermetic() {
         return;
@@ -401,7 +400,6 @@ fn resolve_pins_an_internationalised_host() {
 /// words the rest of the command uses for a family ("IPv4", as in "no IPv4
 /// address" from a server), not Rust's debug form of it.
 #[test]
-#[ignore = "bug: a name with no address of the wanted family says 'has no V4 address', Family's Debug form (net/connector.rs, ConnectError::NoAddress's Display)"]
 fn a_pin_of_the_other_family_is_nodata_in_plain_words() {
     if !hermetic() {
         return;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use std::net::{IpAddr, SocketAddr};
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use fetch_headers::fetch::{ErrorKind, Pinned};
+use fetch_headers::fetch::{parse_target, ErrorKind, Pinned};
 
 use super::shard::Shard;
 
@@ -451,11 +451,16 @@ fn parse_pin(text: &str) -> Result<Pinned, String> {
                 .map_err(|_| format!("'{text}': '{addr}' is not an IP address"))?,
         );
     }
-    if host.is_empty() {
+    if host.is_empty() || host.contains(['/', '?', '#']) {
         return Err(shape());
     }
+    // The host as a target's is spelled (lower case, an internationalised
+    // name in punycode), or the pin would never match.
+    let host = parse_target(host)
+        .map_err(|e| format!("'{text}': {e}"))?
+        .host;
     Ok(Pinned {
-        host: host.to_ascii_lowercase(),
+        host,
         port,
         addrs: list,
     })

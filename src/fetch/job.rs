@@ -48,7 +48,8 @@ use super::target::{
 use super::{Config, Dns, Sink};
 use crate::http::redirect::{self, LocationError};
 use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
-use crate::net::dns::StubResolver;
+use crate::net::dns::wire::Name;
+use crate::net::dns::{LookupError, StubResolver};
 use crate::net::{ConnectError, Connecting, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Key, Sleep};
 use crate::tls::{TlsConnector, TlsError, TlsOptions, TlsStream};
@@ -78,7 +79,16 @@ impl RunContext {
         RunContext {
             resolver: Resolver::new(config.dns_workers),
             stub: match &config.dns {
-                Dns::Stub(stub) => Some(StubResolver::new((**stub).clone())),
+                Dns::Stub(stub) => {
+                    // A fetch waits for a name no longer than
+                    // `connect_timeout`, so no lookup needs to go on longer:
+                    // one that did would keep a turn of `max_in_flight`
+                    // from the names after it.
+                    let mut stub = (**stub).clone();
+                    let limit = stub.max_lookup_time.unwrap_or(config.connect_timeout);
+                    stub.max_lookup_time = Some(limit.min(config.connect_timeout));
+                    Some(StubResolver::new(stub))
+                }
                 Dns::System => None,
             },
             config,
@@ -665,6 +675,23 @@ impl<'a, S: Sink> Fetch<'a, S> {
         e.into()
     }
 
+    /// The error of a limit that just ran out. A lookup by our resolver
+    /// that `--connect-timeout` cut short is the resolver's own timeout,
+    /// which names the servers that stayed silent.
+    fn timed_out(&self) -> FetchError {
+        let expired = self.expired();
+        match (&expired, &self.phase, &self.run.stub) {
+            (Expired::Resolve(_), Phase::Resolve(Resolving::Stub(_)), Some(stub)) => {
+                FetchError::Lookup(LookupError::Timeout {
+                    name: Name::from_text(&self.target.host).unwrap_or_else(|_| Name::root()),
+                    servers: stub.servers().collect(),
+                    waited: self.config().connect_timeout,
+                })
+            }
+            _ => expired.into(),
+        }
+    }
+
     /// Which limit just ran out.
     fn expired(&self) -> Expired {
         let config = self.config();
@@ -729,7 +756,7 @@ impl<S: Sink> Future for Fetch<'_, S> {
                 // Waiting on I/O or DNS: make sure the timer will wake us too.
                 Poll::Pending => match Pin::new(&mut this.timer).poll(cx) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(()) => Err(this.expired().into()),
+                    Poll::Ready(()) => Err(this.timed_out()),
                 },
             }
         };

@@ -73,7 +73,7 @@ impl fmt::Display for ConnectError {
         match self {
             ConnectError::Dns(e) => e.fmt(f),
             ConnectError::NoAddress { host, family } => {
-                write!(f, "'{host}' has no {family:?} address")
+                write!(f, "'{host}' has no {family} address")
             }
             ConnectError::Connect {
                 addr,

@@ -139,6 +139,14 @@ pub struct ResolverConfig {
     pub hostname: Option<String>,
     /// Names resolved on the network at once; more wait their turn.
     pub max_in_flight: usize,
+    /// The longest one lookup may go on, its wait for a turn included;
+    /// past it, each family still unanswered is a `dns-timeout` naming
+    /// every server, and its turn goes to the next name. `None`: only
+    /// `timeout` × `attempts` × servers bounds it. A caller that gives up
+    /// on a name after some time (the fetch engine, at
+    /// `--connect-timeout`) sets it, so that a name nobody waits for any
+    /// more does not keep its place in `max_in_flight`.
+    pub max_lookup_time: Option<Duration>,
     /// Finished answers kept (0: no cache; in-flight lookups are still
     /// shared).
     pub cache_capacity: usize,
@@ -164,6 +172,7 @@ impl ResolverConfig {
             nsswitch: NsSwitch::default(),
             hostname: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_lookup_time: None,
             cache_capacity: CACHE_CAPACITY,
         }
     }
@@ -321,6 +330,7 @@ struct Inner {
     next_server: Cell<usize>,
     cache: RefCell<Cache>,
     limiter: Limiter,
+    max_lookup_time: Option<Duration>,
     ids: RefCell<Ids>,
     /// One receive buffer for every UDP try: borrowed only inside a poll,
     /// never across a wait.
@@ -516,6 +526,7 @@ impl StubResolver {
                 next_server: Cell::new(0),
                 cache: RefCell::new(Cache::new(config.cache_capacity)),
                 limiter: Limiter::new(config.max_in_flight),
+                max_lookup_time: config.max_lookup_time,
                 ids: RefCell::new(Ids::default()),
                 scratch: RefCell::new(Vec::new()),
                 counters: Counters::default(),
@@ -572,6 +583,11 @@ impl StubResolver {
         self.inner
             .nsswitch
             .fallback_for(&host, self.inner.hostname.as_deref())
+    }
+
+    /// The servers this resolver asks, in order.
+    pub fn servers(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.inner.servers.iter().map(|server| server.addr)
     }
 
     /// A snapshot of the counters.
@@ -687,7 +703,17 @@ impl StubResolver {
         bump(&inner.counters.resolutions);
         let task_entry = entry.clone();
         let task_inner = inner.clone();
-        spawn(async move { resolve(task_inner, task_entry, key).await });
+        spawn(async move {
+            let Some(limit) = task_inner.max_lookup_time else {
+                return resolve(task_inner, task_entry, key).await;
+            };
+            // Dropping `resolve` mid-way closes its sockets and hands its
+            // turn to the next name; what it had not answered times out.
+            let resolving = resolve(task_inner.clone(), task_entry.clone(), key.clone());
+            if timeout(limit, resolving).await.is_err() {
+                give_up(&task_inner, &task_entry, &key, limit);
+            }
+        });
         entry
     }
 }
@@ -884,6 +910,27 @@ async fn resolve(inner: Rc<Inner>, entry: Rc<Entry>, key: String) {
         hosts_when_dns_failed(&inner, &entry, host, families, &mut finals, &mut ttls);
     }
     finish_the_rest(&inner, &entry, &key, families, ttls);
+}
+
+/// A lookup past `max_lookup_time`: each family not yet answered is a
+/// timeout naming every server, and nothing is cached.
+fn give_up(inner: &Inner, entry: &Rc<Entry>, key: &str, waited: Duration) {
+    log::debug!("dns {key}: no answer within {waited:?}; giving up");
+    let name = Name::from_text(key).unwrap_or_else(|_| Name::root());
+    for family in IpFamily::BOTH {
+        if entry.get(family).is_none() {
+            let error = LookupError::Timeout {
+                name: name.clone(),
+                servers: inner.servers.iter().map(|server| server.addr).collect(),
+                waited,
+            };
+            entry.finish(family, Err(error));
+        }
+    }
+    inner
+        .cache
+        .borrow_mut()
+        .finished(key, entry, None, Instant::now());
 }
 
 /// With `dns files` in nsswitch.conf's order: DNS's outcomes stand if any
