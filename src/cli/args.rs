@@ -141,6 +141,10 @@ pub(crate) struct RequestArgs {
 pub(crate) struct DnsArgs {
     /// Ask this DNS server (ADDR, ADDR:PORT, [V6ADDR]:PORT; repeatable),
     /// instead of resolv.conf's nameservers.
+    ///
+    /// Every name then goes to the hosts file and these servers (nsswitch's
+    /// `files dns`), never to getaddrinfo for the sources nsswitch.conf
+    /// may name (resolve, mdns, ldap, ...).
     #[arg(long, value_name = "ADDR", value_parser = parse_resolver)]
     pub(crate) resolver: Vec<SocketAddr>,
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use fetch_headers::fetch::{Config, Dns, SchemeChoice};
 use fetch_headers::files::Encoding;
 use fetch_headers::http::{Method, Version};
-use fetch_headers::net::dns::{HostsTable, ResolvConf, ResolverConfig};
+use fetch_headers::net::dns::{HostsTable, NsSwitch, ResolvConf, ResolverConfig};
 use fetch_headers::net::{self as net, Family};
 use fetch_headers::tls::{TlsConnector, TlsOptions};
 
@@ -242,19 +242,32 @@ fn resolver(args: &DnsArgs, family: Family) -> Result<Dns, CliError> {
         None => ResolvConf::system(),
     }
     .map_err(CliError::Dns)?;
-    let mut config = ResolverConfig::with_system_files(&conf).map_err(CliError::Dns)?;
+    let config = ResolverConfig::with_system_files(&conf).map_err(CliError::Dns)?;
+    Ok(Dns::Stub(Box::new(with_flags(config, args, family)?)))
+}
+
+/// The system's resolver settings, changed as the flags say.
+fn with_flags(
+    mut config: ResolverConfig,
+    args: &DnsArgs,
+    family: Family,
+) -> Result<ResolverConfig, CliError> {
     if let Some(path) = &args.hosts_file {
         config.hosts = HostsTable::load(path).map_err(CliError::Dns)?;
     }
     if !args.resolver.is_empty() {
         config.nameservers = args.resolver.clone();
+        // The servers named are the ones asked, for every name: an
+        // nsswitch.conf that hands some names to systemd-resolved, mdns or
+        // ldap (which only getaddrinfo can ask) does not apply.
+        config.nsswitch = NsSwitch::default();
     }
     config.max_in_flight = args.dns_in_flight as usize;
     // As glibc's AI_ADDRCONFIG: no AAAA question when IPv6 cannot be used
     // (-4), or when no interface has an IPv6 address beyond loopback and
     // link-local, unless -6 asks for IPv6 alone.
     config.no_aaaa |= family == Family::V4 || (family == Family::Any && !net::has_global_ipv6());
-    Ok(Dns::Stub(Box::new(config)))
+    Ok(config)
 }
 
 /// Opens each `-i` input (`-` is stdin), and names the regular files among
@@ -413,4 +426,38 @@ fn load_done(path: &Path, files: &[NamedFile], truncating: bool) -> Result<DoneS
         path.display()
     );
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::args::Args;
+
+    /// A machine whose nsswitch.conf hands names to systemd-resolved.
+    fn resolved_machine() -> ResolverConfig {
+        let mut config = ResolverConfig::new(vec!["127.0.0.53:53".parse().unwrap()]);
+        config.nsswitch = NsSwitch::parse("hosts: files resolve [!UNAVAIL=return] dns\n");
+        config
+    }
+
+    fn flags(args: &[&str]) -> ResolverConfig {
+        let args = Args::try_parse_from(args).expect("valid arguments");
+        with_flags(resolved_machine(), &args.dns, Family::Any).expect("flags apply")
+    }
+
+    #[test]
+    fn a_resolver_flag_sends_every_name_to_its_servers() {
+        let config = flags(&["fetch-headers", "--resolver", "127.0.0.1:5353"]);
+        assert_eq!(config.nameservers, ["127.0.0.1:5353".parse().unwrap()]);
+        assert_eq!(config.nsswitch, NsSwitch::default());
+    }
+
+    #[test]
+    fn without_a_resolver_flag_nsswitch_still_decides() {
+        let config = flags(&["fetch-headers", "--dns-in-flight", "7"]);
+        assert_eq!(config.nsswitch, resolved_machine().nsswitch);
+        assert_eq!(config.max_in_flight, 7);
+    }
 }
