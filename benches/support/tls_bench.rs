@@ -207,7 +207,7 @@ impl Prepared {
         addr: SocketAddr,
         total: usize,
         concurrency: usize,
-    ) -> io::Result<(Duration, Duration, Tally)> {
+    ) -> io::Result<Timed> {
         Ok(match client {
             Client::Ours => {
                 let rt = fetch_headers::runtime::Runtime::new()?;
@@ -233,17 +233,28 @@ impl Prepared {
     }
 }
 
-/// Times `work`: wall clock, and this process's user + system CPU.
-fn measure(work: impl FnOnce() -> Tally) -> (Duration, Duration, Tally) {
-    let cpu_before = sys::process_cpu_time();
+/// One timed run of a client in this process.
+#[derive(Debug)]
+struct Timed {
+    wall: Duration,
+    user: Duration,
+    sys: Duration,
+    tally: Tally,
+}
+
+/// Times `work`: wall clock, and this process's user and system CPU.
+fn measure(work: impl FnOnce() -> Tally) -> Timed {
+    let (user_before, sys_before) = sys::process_cpu_times();
     let start = Instant::now();
     let tally = work();
     let wall = start.elapsed();
-    (
+    let (user, sys) = sys::process_cpu_times();
+    Timed {
         wall,
-        sys::process_cpu_time().saturating_sub(cpu_before),
+        user: user.saturating_sub(user_before),
+        sys: sys.saturating_sub(sys_before),
         tally,
-    )
+    }
 }
 
 /// Runs every measurement of this part. Returns false if any fetch failed
@@ -327,7 +338,8 @@ fn negotiated(prepared: &Prepared, addr: SocketAddr) -> io::Result<bool> {
 #[derive(Debug)]
 struct Sample {
     wall: Duration,
-    cpu: Duration,
+    user: Duration,
+    sys: Duration,
     server_cpu: Duration,
 }
 
@@ -361,12 +373,13 @@ fn throughput(
         for _ in 0..config.repeats {
             for (client, row) in Client::ALL.iter().zip(&mut rows[first..]) {
                 let server_before = server.cpu_time()?;
-                let (wall, cpu, tally) = prepared.run(*client, addr, n, c)?;
+                let timed = prepared.run(*client, addr, n, c)?;
                 let server_cpu = server.cpu_time()?.saturating_sub(server_before);
-                check(*client, &tally);
+                check(*client, &timed.tally);
                 row.2.push(Sample {
-                    wall,
-                    cpu,
+                    wall: timed.wall,
+                    user: timed.user,
+                    sys: timed.sys,
                     server_cpu,
                 });
             }
@@ -380,38 +393,53 @@ fn throughput(
         config.repeats
     );
     println!(
-        "| client | in flight | wall ms | fetches/s | client CPU µs/fetch | client CPU % of wall | \
-         server CPU µs/fetch | server CPU % of wall | wall / tokio | CPU / tokio |"
+        "| client | in flight | wall ms | fetches/s | client CPU µs/fetch | user | sys | \
+         client CPU % of wall | server CPU µs/fetch | server CPU % of wall | wall / tokio | \
+         CPU / tokio |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    let medians: Vec<(usize, Client, Duration, Duration, Duration)> = rows
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    struct Row {
+        c: usize,
+        client: Client,
+        wall: Duration,
+        cpu: Duration,
+        user: Duration,
+        sys: Duration,
+        server_cpu: Duration,
+    }
+    let medians: Vec<Row> = rows
         .iter()
-        .map(|(c, client, samples)| {
-            (
-                *c,
-                *client,
-                median(samples.iter().map(|s| s.wall)),
-                median(samples.iter().map(|s| s.cpu)),
-                median(samples.iter().map(|s| s.server_cpu)),
-            )
+        .map(|(c, client, samples)| Row {
+            c: *c,
+            client: *client,
+            wall: median(samples.iter().map(|s| s.wall)),
+            cpu: median(samples.iter().map(|s| s.user + s.sys)),
+            user: median(samples.iter().map(|s| s.user)),
+            sys: median(samples.iter().map(|s| s.sys)),
+            server_cpu: median(samples.iter().map(|s| s.server_cpu)),
         })
         .collect();
-    for &(c, client, wall, cpu, server_cpu) in &medians {
-        let (_, _, tokio_wall, tokio_cpu, _) = medians
+    let per_fetch = |d: Duration| micros(d) / n as f64;
+    for row in &medians {
+        let tokio = medians
             .iter()
-            .find(|row| row.0 == c && row.1 == Client::Tokio)
+            .find(|r| r.c == row.c && r.client == Client::Tokio)
             .expect("tokio ran at every concurrency");
         println!(
-            "| {} | {c} | {:.0} | {:.0} | **{:.1}** | {:.0}% | {:.1} | {:.0}% | {:.2} | **{:.2}** |",
-            client.name(),
-            ms(wall),
-            n as f64 / wall.as_secs_f64(),
-            micros(cpu) / n as f64,
-            100.0 * cpu.as_secs_f64() / wall.as_secs_f64(),
-            micros(server_cpu) / n as f64,
-            100.0 * server_cpu.as_secs_f64() / wall.as_secs_f64(),
-            ratio(wall, *tokio_wall),
-            ratio(cpu, *tokio_cpu),
+            "| {} | {} | {:.0} | {:.0} | **{:.1}** | {:.1} | {:.1} | {:.0}% | {:.1} | {:.0}% | \
+             {:.2} | **{:.2}** |",
+            row.client.name(),
+            row.c,
+            ms(row.wall),
+            n as f64 / row.wall.as_secs_f64(),
+            per_fetch(row.cpu),
+            per_fetch(row.user),
+            per_fetch(row.sys),
+            100.0 * row.cpu.as_secs_f64() / row.wall.as_secs_f64(),
+            per_fetch(row.server_cpu),
+            100.0 * row.server_cpu.as_secs_f64() / row.wall.as_secs_f64(),
+            ratio(row.wall, tokio.wall),
+            ratio(row.cpu, tokio.cpu),
         );
     }
     Ok(all_ok)
@@ -867,8 +895,8 @@ pub fn client_role() -> ExitCode {
     let ca = PathBuf::from(var(CHILD_CA));
     let result = Prepared::new(&ca, addr, &[client])
         .and_then(|prepared| prepared.run(client, addr, fetches, in_flight));
-    let (_, _, tally) = match result {
-        Ok(done) => done,
+    let tally = match result {
+        Ok(timed) => timed.tally,
         Err(e) => {
             eprintln!("tls client {}: {e}", client.name());
             return ExitCode::FAILURE;
