@@ -27,7 +27,11 @@
 //!    wall time per fetch, instructions per fetch under callgrind, memory
 //!    per established TLS session with 1,000 held at once, and the built
 //!    command run as users run it. `FH_BENCH_TLS_*` sizes it;
-//!    `FH_BENCH_TLS=0` skips it and `FH_BENCH_TLS=only` runs only it.
+//!    `FH_BENCH_TLS=0` skips it, `FH_BENCH_TLS=only` runs only it, and
+//!    `smoke` / `full` pick its default sizes. Left unset, it takes smoke
+//!    sizes when the plain part is sized by hand (`FH_BENCH_N`,
+//!    `FH_BENCH_REPEATS` or `FH_BENCH_MEM_CONNS` set, as CI's line does),
+//!    full sizes otherwise.
 //!
 //! Every fetch must get a `200` head; any failure is printed and makes the
 //! bench exit non-zero. Run without `--bench` (as `cargo test --benches`

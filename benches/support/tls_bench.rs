@@ -43,9 +43,25 @@
 //!    making as many fetches: whole processes, start-up included, CPU from
 //!    `wait4`, median of the repeats.
 //!
-//! `FH_BENCH_TLS=0` skips this part of the bench, `FH_BENCH_TLS=only`
-//! runs nothing else. Without `--bench` the sizes are smoke sizes (100
-//! fetches at 20 in flight, 50 connections, no valgrind).
+//! # Sizes
+//!
+//! `FH_BENCH_TLS` picks what runs and at which default sizes (each
+//! `FH_BENCH_TLS_*` variable still overrides its own size):
+//!
+//! - unset: this part after the plain one, at full sizes under
+//!   `cargo bench`, unless the plain part was sized by hand
+//!   (`FH_BENCH_N`, `FH_BENCH_REPEATS` or `FH_BENCH_MEM_CONNS` set, as
+//!   CI's smoke line does): a run sized down by hand is a quick one, so
+//!   this part takes its smoke sizes too;
+//! - `full`: full sizes, whatever the plain part's variables say;
+//! - `only`: full sizes, and nothing of the plain part;
+//! - `smoke`: smoke sizes;
+//! - `0`: this part is skipped.
+//!
+//! Without `--bench` (`cargo test --benches`) the sizes are smoke sizes
+//! whatever the mode. Smoke sizes: 100 fetches at 20 in flight, one run,
+//! 50 sessions held, 100 fetches of the command, no valgrind. The first
+//! line of this part's output says which sizes it took, and why.
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
@@ -106,6 +122,8 @@ impl Client {
 pub struct TlsConfig {
     /// Run only this part (`FH_BENCH_TLS=only`).
     pub only: bool,
+    /// Which default sizes were taken, and why: printed with the results.
+    sizing: &'static str,
     fetches: usize,
     concurrency: Vec<usize>,
     repeats: usize,
@@ -118,26 +136,56 @@ pub struct TlsConfig {
     cli_fetches: usize,
 }
 
+/// The plain part's size variables: setting any of them makes an unset
+/// `FH_BENCH_TLS` take smoke sizes.
+const PLAIN_SIZES: [&str; 3] = ["FH_BENCH_N", "FH_BENCH_REPEATS", "FH_BENCH_MEM_CONNS"];
+
 impl TlsConfig {
-    /// Reads the `FH_BENCH_TLS*` variables; `None` if `FH_BENCH_TLS=0`.
+    /// Reads the `FH_BENCH_TLS*` variables (see the module doc for the
+    /// rules); `None` if `FH_BENCH_TLS=0`.
     pub fn from_env() -> Option<TlsConfig> {
         let mode = std::env::var("FH_BENCH_TLS").unwrap_or_default();
-        if mode == "0" {
-            return None;
-        }
-        let concurrency = concurrency_list(if env::full_run() { "200,500" } else { "20" });
+        let hand_sized = PLAIN_SIZES.iter().any(|v| std::env::var_os(v).is_some());
+        let (full, sizing) = match mode.as_str() {
+            "0" => return None,
+            _ if !env::full_run() => (false, "smoke sizes: run without --bench"),
+            "smoke" => (false, "smoke sizes: FH_BENCH_TLS=smoke"),
+            "full" => (true, "full sizes: FH_BENCH_TLS=full"),
+            "only" => (true, "full sizes: FH_BENCH_TLS=only"),
+            "" if hand_sized => (
+                false,
+                "smoke sizes: the plain part was sized by hand (FH_BENCH_N, \
+                 FH_BENCH_REPEATS or FH_BENCH_MEM_CONNS) and FH_BENCH_TLS is unset; \
+                 FH_BENCH_TLS=full for full sizes",
+            ),
+            "" => (true, "full sizes: cargo bench"),
+            other => {
+                eprintln!(
+                    "bench: FH_BENCH_TLS={other:?} is none of 0, smoke, full, only; \
+                     taking smoke sizes"
+                );
+                (false, "smoke sizes: FH_BENCH_TLS not understood")
+            }
+        };
+        // Every size has one default for this run, whatever `env::size`
+        // would pick from `--bench` alone.
+        let size = |name: &str, full_default: usize, smoke_default: usize| {
+            let default = if full { full_default } else { smoke_default };
+            env::size(name, default, default)
+        };
         Some(TlsConfig {
             only: mode == "only",
-            fetches: env::size("FH_BENCH_TLS_N", 5_000, 100),
-            concurrency,
-            repeats: env::size("FH_BENCH_TLS_REPEATS", 5, 1).max(1),
-            mem_conns: env::size("FH_BENCH_TLS_MEM_CONNS", 1_000, 50),
-            mem_repeats: env::size("FH_BENCH_TLS_MEM_REPEATS", 3, 1).max(1),
-            vg_small: env::size("FH_BENCH_TLS_VG_SMALL", 100, 0),
-            vg_large: env::size("FH_BENCH_TLS_VG_LARGE", 500, 0),
-            vg_concurrency: env::size("FH_BENCH_TLS_VG_CONCURRENCY", 50, 10).max(1),
+            sizing,
+            fetches: size("FH_BENCH_TLS_N", 5_000, 100),
+            concurrency: concurrency_list(if full { "200,500" } else { "20" }),
+            repeats: size("FH_BENCH_TLS_REPEATS", 5, 1).max(1),
+            mem_conns: size("FH_BENCH_TLS_MEM_CONNS", 1_000, 50),
+            mem_repeats: size("FH_BENCH_TLS_MEM_REPEATS", 3, 1).max(1),
+            vg_small: size("FH_BENCH_TLS_VG_SMALL", 100, 0),
+            vg_large: size("FH_BENCH_TLS_VG_LARGE", 500, 0),
+            vg_concurrency: size("FH_BENCH_TLS_VG_CONCURRENCY", 50, 10).max(1),
             vg_dir: std::env::var_os("FH_BENCH_TLS_VG_DIR").map(PathBuf::from),
-            cli_fetches: env::size("FH_BENCH_TLS_CLI_N", 5_000, 100),
+            cli_fetches: size("FH_BENCH_TLS_CLI_N", 5_000, 100),
         })
     }
 }
@@ -270,6 +318,7 @@ pub fn run(config: &TlsConfig) -> io::Result<bool> {
         server.pid(),
         tls_server::THREADS,
     );
+    println!("\n{}", config.sizing);
     let mut all_ok = negotiated(&prepared, addr)?;
     let mut part = |name: &str, result: io::Result<bool>| match result {
         Ok(ok) => all_ok &= ok,
