@@ -10,15 +10,20 @@
 //! the two must agree on version, cipher suite and ALPN. Every fetch of
 //! every run must get a `200` head, or the bench fails.
 //!
-//! Four measurements, each a markdown table with ratios ours / tokio:
+//! Four measurements, in markdown tables with ratios ours / tokio:
 //!
 //! 1. **Throughput, in this process.** `FH_BENCH_TLS_N` fetches (default
 //!    5,000) at each concurrency of `FH_BENCH_TLS_CONCURRENCY` (a comma
 //!    list, default `200,500`), `FH_BENCH_TLS_REPEATS` (default 5)
 //!    interleaved runs, medians: wall time, fetches per second, this
-//!    process's user + system CPU per fetch, and the server's CPU per
-//!    fetch (asked of the server before and after each run), to show it
-//!    was not the bottleneck.
+//!    process's user + system CPU per fetch, the ratio ours / tokio of
+//!    the medians and its range run by run, and the server's CPU per
+//!    fetch (asked of the server before and after each run). A second
+//!    table splits the client thread's wall time, from the scheduler's
+//!    own accounting, into time on a CPU, time waiting for one (other load
+//!    on the machine) and time blocked with nothing to do: a server that
+//!    was the bottleneck would keep the client blocked, so that share shows
+//!    it was not.
 //! 2. **Instructions per fetch** (`valgrind --tool=callgrind`, user space,
 //!    all threads of a client child process): each client at
 //!    `FH_BENCH_TLS_VG_SMALL` and `FH_BENCH_TLS_VG_LARGE` fetches (default
@@ -287,21 +292,63 @@ struct Timed {
     wall: Duration,
     user: Duration,
     sys: Duration,
+    /// The running thread's scheduler times over the run, if the kernel
+    /// keeps them.
+    sched: Option<Sched>,
     tally: Tally,
 }
 
-/// Times `work`: wall clock, and this process's user and system CPU.
+/// Times `work`: wall clock, this process's user and system CPU, and the
+/// scheduler's view of this thread (both clients run on the thread that
+/// calls `block_on`).
 fn measure(work: impl FnOnce() -> Tally) -> Timed {
     let (user_before, sys_before) = sys::process_cpu_times();
+    let sched_before = Sched::this_thread();
     let start = Instant::now();
     let tally = work();
     let wall = start.elapsed();
+    let sched = Sched::this_thread()
+        .zip(sched_before)
+        .map(|(after, before)| after.since(before));
     let (user, sys) = sys::process_cpu_times();
     Timed {
         wall,
         user: user.saturating_sub(user_before),
         sys: sys.saturating_sub(sys_before),
+        sched,
         tally,
+    }
+}
+
+/// What the scheduler says of one thread (`/proc/thread-self/schedstat`):
+/// time on a CPU, and time runnable but waiting for one. Over a run, the
+/// rest of the wall time the thread was blocked: in `epoll_wait` with
+/// nothing ready, waiting for the server or the network. That rest is what
+/// shows whether the server kept the client waiting; the time waiting for
+/// a CPU is what other load on the machine cost.
+#[derive(Debug, Clone, Copy)]
+struct Sched {
+    on_cpu: Duration,
+    waiting_for_cpu: Duration,
+}
+
+impl Sched {
+    /// The calling thread's totals so far; `None` where the kernel does
+    /// not keep them (no `CONFIG_SCHED_INFO`).
+    fn this_thread() -> Option<Sched> {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let mut nanos = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+        Some(Sched {
+            on_cpu: Duration::from_nanos(nanos.next()??),
+            waiting_for_cpu: Duration::from_nanos(nanos.next()??),
+        })
+    }
+
+    fn since(self, before: Sched) -> Sched {
+        Sched {
+            on_cpu: self.on_cpu.saturating_sub(before.on_cpu),
+            waiting_for_cpu: self.waiting_for_cpu.saturating_sub(before.waiting_for_cpu),
+        }
     }
 }
 
@@ -389,7 +436,14 @@ struct Sample {
     wall: Duration,
     user: Duration,
     sys: Duration,
+    sched: Option<Sched>,
     server_cpu: Duration,
+}
+
+impl Sample {
+    fn cpu(&self) -> Duration {
+        self.user + self.sys
+    }
 }
 
 /// The in-process throughput table.
@@ -429,6 +483,7 @@ fn throughput(
                     wall: timed.wall,
                     user: timed.user,
                     sys: timed.sys,
+                    sched: timed.sched,
                     server_cpu,
                 });
             }
@@ -437,16 +492,19 @@ fn throughput(
 
     println!(
         "\nHTTPS throughput, in this process: {n} fetches of https://{addr}/ per run, \
-         median of {} interleaved runs; CPU is this process's user + system time, \
-         the server's is asked of it before and after each run:\n",
+         median of {} interleaved runs; CPU is this process's user + system time \
+         (user and sys are each their own median), the server's is asked of it \
+         before and after each run; CPU / tokio is the ratio of the medians, then \
+         the lowest and highest of the ratios run by run (each run of ours against \
+         the tokio run next to it):\n",
         config.repeats
     );
     println!(
         "| client | in flight | wall ms | fetches/s | client CPU µs/fetch | user | sys | \
          client CPU % of wall | server CPU µs/fetch | server CPU % of wall | wall / tokio | \
-         CPU / tokio |"
+         CPU / tokio | run by run |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     struct Row {
         c: usize,
         client: Client,
@@ -462,21 +520,39 @@ fn throughput(
             c: *c,
             client: *client,
             wall: median(samples.iter().map(|s| s.wall)),
-            cpu: median(samples.iter().map(|s| s.user + s.sys)),
+            cpu: median(samples.iter().map(Sample::cpu)),
             user: median(samples.iter().map(|s| s.user)),
             sys: median(samples.iter().map(|s| s.sys)),
             server_cpu: median(samples.iter().map(|s| s.server_cpu)),
         })
         .collect();
     let per_fetch = |d: Duration| micros(d) / n as f64;
-    for row in &medians {
+    for ((_, _, samples), row) in rows.iter().zip(&medians) {
         let tokio = medians
             .iter()
             .find(|r| r.c == row.c && r.client == Client::Tokio)
             .expect("tokio ran at every concurrency");
+        let run_by_run = match row.client {
+            Client::Tokio => "–".to_owned(),
+            Client::Ours => {
+                let tokio_samples = rows
+                    .iter()
+                    .find(|(c, client, _)| *c == row.c && *client == Client::Tokio)
+                    .map(|(_, _, samples)| samples)
+                    .expect("tokio ran at every concurrency");
+                let ratios: Vec<f64> = samples
+                    .iter()
+                    .zip(tokio_samples)
+                    .map(|(ours, tokio)| ratio(ours.cpu(), tokio.cpu()))
+                    .collect();
+                let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!("{low:.2}–{high:.2}")
+            }
+        };
         println!(
             "| {} | {} | {:.0} | {:.0} | **{:.1}** | {:.1} | {:.1} | {:.0}% | {:.1} | {:.0}% | \
-             {:.2} | **{:.2}** |",
+             {:.2} | **{:.2}** | {run_by_run} |",
             row.client.name(),
             row.c,
             ms(row.wall),
@@ -491,7 +567,61 @@ fn throughput(
             ratio(row.cpu, tokio.cpu),
         );
     }
+    wall_time_table(&rows);
     Ok(all_ok)
+}
+
+/// Where the client thread's wall time went, from [`Sched`]: the check
+/// that the server was not the bottleneck (a client kept waiting by its
+/// server is blocked, not on a CPU), and how much the machine's other load
+/// cost the wall figures.
+fn wall_time_table(rows: &[(usize, Client, Vec<Sample>)]) {
+    let Some(shares) = rows
+        .iter()
+        .map(|(_, _, samples)| {
+            let per_run: Option<Vec<[f64; 3]>> = samples
+                .iter()
+                .map(|s| {
+                    let sched = s.sched?;
+                    let wall = s.wall.as_secs_f64();
+                    let on_cpu = sched.on_cpu.as_secs_f64();
+                    let waiting = sched.waiting_for_cpu.as_secs_f64();
+                    Some([
+                        on_cpu / wall,
+                        waiting / wall,
+                        (wall - on_cpu - waiting) / wall,
+                    ])
+                })
+                .collect();
+            per_run.map(|runs| [0, 1, 2].map(|i| median_f64(runs.iter().map(|shares| shares[i]))))
+        })
+        .collect::<Option<Vec<[f64; 3]>>>()
+    else {
+        println!(
+            "\nWhere the client's wall time went: SKIPPED: no /proc/thread-self/schedstat \
+             (a kernel without CONFIG_SCHED_INFO)"
+        );
+        return;
+    };
+    println!(
+        "\nWhere the client's wall time went (its thread's /proc/thread-self/schedstat, \
+         median of the runs): on a CPU; runnable but waiting for one (the machine's \
+         other load); blocked with nothing to do, waiting for the server or the network \
+         (what a server that is the bottleneck would show):\n"
+    );
+    println!(
+        "| client | in flight | on a CPU | waiting for a CPU | blocked, waiting for the server |"
+    );
+    println!("|---|---|---|---|---|");
+    for ((c, client, _), [on_cpu, waiting, blocked]) in rows.iter().zip(shares) {
+        println!(
+            "| {} | {c} | {:.1}% | {:.1}% | **{:.1}%** |",
+            client.name(),
+            100.0 * on_cpu,
+            100.0 * waiting,
+            100.0 * blocked.max(0.0),
+        );
+    }
 }
 
 /// A client child's report.
@@ -967,6 +1097,12 @@ fn median(values: impl Iterator<Item = Duration>) -> Duration {
     let mut values: Vec<Duration> = values.collect();
     values.sort();
     values[values.len() / 2]
+}
+
+fn median_f64(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn ms(d: Duration) -> f64 {
