@@ -1,7 +1,8 @@
 //! `cargo bench --bench fetch`: HTTP head fetches against a loopback server,
-//! by our runtime, tokio and raw mio, side by side in one table.
+//! by our runtime, tokio and raw mio, side by side in one table; and HTTPS
+//! fetches by ours and tokio-rustls.
 //!
-//! Two measurements:
+//! Three measurements:
 //!
 //! 1. **Throughput.** `FH_BENCH_N` fetches (default 20,000) with
 //!    `FH_BENCH_CONCURRENCY` (default 500) in flight, by four clients:
@@ -20,13 +21,26 @@
 //!    RSS minus that of the same client making no connections, divided by
 //!    the connection count, is the memory one in-flight fetch costs.
 //!    `FH_BENCH_MEM_CONNS=0` skips this part.
+//! 3. **HTTPS** (`support/tls_bench.rs`): ours against tokio
+//!    `current_thread` + tokio-rustls on the same rustls and `ring`
+//!    provider, against a loopback TLS server in its own process: CPU and
+//!    wall time per fetch, instructions per fetch under callgrind, memory
+//!    per established TLS session with 1,000 held at once, and the built
+//!    command run as users run it. `FH_BENCH_TLS_*` sizes it;
+//!    `FH_BENCH_TLS=0` skips it, `FH_BENCH_TLS=only` runs only it, and
+//!    `smoke` / `full` pick its default sizes. Left unset, it takes smoke
+//!    sizes when the plain part is sized by hand (`FH_BENCH_N`,
+//!    `FH_BENCH_REPEATS` or `FH_BENCH_MEM_CONNS` set, as CI's line does),
+//!    full sizes otherwise.
 //!
 //! Every fetch must get a `200` head; any failure is printed and makes the
 //! bench exit non-zero. Run without `--bench` (as `cargo test --benches`
 //! does), it uses smoke sizes. Quick run:
 //!
 //! ```text
-//! FH_BENCH_N=200 FH_BENCH_REPEATS=1 FH_BENCH_MEM_CONNS=100 cargo bench --bench fetch
+//! FH_BENCH_N=200 FH_BENCH_REPEATS=1 FH_BENCH_MEM_CONNS=100 FH_BENCH_TLS=0 cargo bench --bench fetch
+//! FH_BENCH_TLS=only FH_BENCH_TLS_N=500 FH_BENCH_TLS_REPEATS=1 FH_BENCH_TLS_MEM_CONNS=100 \
+//!     FH_BENCH_TLS_VG_LARGE=0 FH_BENCH_TLS_CLI_N=500 cargo bench --bench fetch
 //! ```
 
 #[path = "support/child.rs"]
@@ -35,6 +49,8 @@ mod child;
 mod env;
 #[path = "support/ours_fetch.rs"]
 mod ours_fetch;
+#[path = "support/ours_tls_fetch.rs"]
+mod ours_tls_fetch;
 #[path = "support/process.rs"]
 mod process;
 #[path = "support/raw_mio.rs"]
@@ -45,8 +61,16 @@ mod server;
 mod slab;
 #[path = "support/sys.rs"]
 mod sys;
+#[path = "support/tls_bench.rs"]
+mod tls_bench;
+#[path = "support/tls_certs.rs"]
+mod tls_certs;
+#[path = "support/tls_server.rs"]
+mod tls_server;
 #[path = "support/tokio_fetch.rs"]
 mod tokio_fetch;
+#[path = "support/tokio_tls_fetch.rs"]
+mod tokio_tls_fetch;
 #[path = "support/wire.rs"]
 mod wire;
 
@@ -179,23 +203,38 @@ fn main() -> ExitCode {
     match std::env::var(child::ROLE_VAR).as_deref() {
         Ok(process::ROLE_SERVER) => process::run_server_role(),
         Ok(ROLE_MEMORY_CLIENT) => return memory_client_role(),
+        Ok(tls_server::ROLE_TLS_SERVER) => tls_server::run_server_role(),
+        Ok(tls_bench::ROLE_TLS_CLIENT) => return tls_bench::client_role(),
         _ => {}
     }
 
     let config = Config::from_env();
+    let tls_config = tls_bench::TlsConfig::from_env();
+    let plain = !tls_config.as_ref().is_some_and(|tls| tls.only);
     let mut failed = false;
-    match throughput(&config) {
-        Ok(ok) => failed |= !ok,
-        Err(e) => {
-            eprintln!("fetch bench: throughput: {e}");
-            failed = true;
+    if plain {
+        match throughput(&config) {
+            Ok(ok) => failed |= !ok,
+            Err(e) => {
+                eprintln!("fetch bench: throughput: {e}");
+                failed = true;
+            }
         }
     }
-    if config.mem_conns > 0 {
+    if plain && config.mem_conns > 0 {
         match memory(&config) {
             Ok(ok) => failed |= !ok,
             Err(e) => {
                 eprintln!("fetch bench: memory: {e}");
+                failed = true;
+            }
+        }
+    }
+    if let Some(tls_config) = &tls_config {
+        match tls_bench::run(tls_config) {
+            Ok(ok) => failed |= !ok,
+            Err(e) => {
+                eprintln!("fetch bench: https: {e}");
                 failed = true;
             }
         }
