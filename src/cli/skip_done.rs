@@ -64,9 +64,12 @@ impl DoneSet {
 
     /// Whether `target` (as given) is done.
     pub(crate) fn contains(&self, target: &str) -> bool {
-        self.hashes
-            .binary_search(&fnv1a64(target.as_bytes()))
-            .is_ok()
+        // Without --skip-done the set is empty: no need to hash the target.
+        !self.hashes.is_empty()
+            && self
+                .hashes
+                .binary_search(&fnv1a64(target.as_bytes()))
+                .is_ok()
     }
 }
 
