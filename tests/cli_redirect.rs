@@ -25,16 +25,6 @@ use tls::{ServerSetup, DAY};
 /// The last hop's answer.
 const FINAL: &str = "HTTP/1.1 200 OK\r\nX-Hop: final\r\n\r\n";
 
-/// Timeouts no healthy fetch reaches, even on a loaded machine.
-const PATIENT: [&str; 6] = [
-    "--connect-timeout",
-    "10s",
-    "--read-timeout",
-    "10s",
-    "-m",
-    "30s",
-];
-
 /// A redirect to `location`.
 fn moved(status: u16, location: &str) -> String {
     let reason = match status {
@@ -147,9 +137,9 @@ impl Secure {
     }
 }
 
-/// Runs the binary with [`PATIENT`] timeouts and `args`.
+/// Runs the binary with [`PATIENT`](support::PATIENT) timeouts and `args`.
 fn fetch(args: &[&str]) -> Run {
-    let mut all: Vec<String> = PATIENT.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = support::PATIENT.iter().map(|s| s.to_string()).collect();
     all.extend(args.iter().map(|s| s.to_string()));
     with_deadline(Duration::from_secs(90), move || cli(all))
 }

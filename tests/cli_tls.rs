@@ -34,16 +34,6 @@ fn ok_lines(target: &str) -> String {
 /// shows as 30 days whenever, within that hour, the check happens.
 const LIFE: i64 = 30 * DAY + 3600;
 
-/// Timeouts no healthy handshake reaches, even on a loaded machine.
-const PATIENT: [&str; 6] = [
-    "--connect-timeout",
-    "10s",
-    "--read-timeout",
-    "10s",
-    "-m",
-    "20s",
-];
-
 /// How long a run may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -65,9 +55,9 @@ impl Trust {
         tls::leaf_from_now(&self.ca, names, -DAY, LIFE)
     }
 
-    /// Runs the binary trusting this CA, with [`PATIENT`] timeouts.
+    /// Runs the binary trusting this CA, with [`PATIENT`](support::PATIENT) timeouts.
     fn run(&self, args: &[&str]) -> Run {
-        self.run_with(&PATIENT, args)
+        self.run_with(&support::PATIENT, args)
     }
 
     /// Runs the binary trusting this CA, with `timeouts` and `args`.

@@ -14,6 +14,17 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// Timeouts no healthy fetch, TLS handshake included, reaches even on a
+/// loaded machine, for tests whose peers answer (or fail) at once.
+pub const PATIENT: [&str; 6] = [
+    "--connect-timeout",
+    "10s",
+    "--read-timeout",
+    "10s",
+    "-m",
+    "30s",
+];
+
 /// Runs `f` on its own thread and fails the test if it has not finished
 /// within `limit`: a hang becomes a failure, never a stuck CI job.
 pub fn with_deadline<T: Send + 'static>(
