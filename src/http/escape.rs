@@ -1,5 +1,6 @@
 //! Making peer-controlled bytes safe to print.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Renders a header line for a terminal: valid UTF-8 text is kept (accents,
@@ -23,6 +24,22 @@ use std::fmt::Write;
 /// ```
 pub fn escape_line(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
+    escape_line_into(&mut out, line);
+    out
+}
+
+/// [`escape_line`], without a copy when `line` needs no escape: plain
+/// printable text, which most targets and header lines are.
+pub fn escaped(line: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(line) {
+        Ok(text) if !text.chars().any(|c| c == '\\' || c.is_control()) => Cow::Borrowed(text),
+        _ => Cow::Owned(escape_line(line)),
+    }
+}
+
+/// [`escape_line`], appending to `out`: a report writes each line straight
+/// into its output buffer, with no `String` per line.
+pub fn escape_line_into(out: &mut String, line: &[u8]) {
     for chunk in line.utf8_chunks() {
         for c in chunk.valid().chars() {
             // Writing to a String cannot fail, so the results are ignored.
@@ -37,5 +54,4 @@ pub fn escape_line(line: &[u8]) -> String {
             let _ = write!(out, "\\x{byte:02x}");
         }
     }
-    out
 }

@@ -349,7 +349,7 @@ fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
     } else {
         "HTTP/1.1"
     });
-    json.key("reason").bytes(&head.reason);
+    json.key("reason").bytes(head.reason());
     json.key("headers").begin_array();
     for (name, value) in fields_as_sent(head) {
         json.begin_array().bytes(name).bytes(&value).end_array();

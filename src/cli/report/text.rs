@@ -2,12 +2,12 @@
 //!
 //! Every line starts with the target, so lines from different hosts never
 //! need context, and every byte a server sent passes through
-//! [`escape_line`], so a hostile server cannot drive the terminal.
+//! [`escape_line`](fetch_headers::http::escape_line), so a hostile server cannot drive the terminal.
 
 use std::fmt::Write as _;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
-use fetch_headers::http::{escape_line, ResponseHead};
+use fetch_headers::http::{escape_line_into, escaped, ResponseHead};
 use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
@@ -32,15 +32,11 @@ use super::Skipped;
 /// sina.com.cn header > HTTP/1.1 200 OK
 /// ```
 pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
-    let label = escape_line(outcome.input.as_bytes());
+    let label = escaped(outcome.input.as_bytes());
     for hop in &outcome.redirects {
         tls_line(out, &label, hop.tls.as_deref());
         heads(out, &label, &hop.heads);
-        let _ = writeln!(
-            out,
-            "{label} redirect > {}",
-            escape_line(hop.location.as_bytes())
-        );
+        tagged(out, &label, " redirect > ", hop.location.as_bytes());
     }
     tls_line(out, &label, outcome.tls.as_deref());
     match &outcome.result {
@@ -53,34 +49,36 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
 /// success: for `--live`, where the head lines went out as they came.
 pub(crate) fn failure(out: &mut String, outcome: &Outcome) {
     if let Err(e) = &outcome.result {
-        error(out, &escape_line(outcome.input.as_bytes()), e);
+        error(out, &escaped(outcome.input.as_bytes()), e);
     }
 }
 
 /// Appends `TARGET redirect > URL`, for `--live`.
 pub(crate) fn redirect(out: &mut String, target: &str, location: &str) {
-    let _ = writeln!(
-        out,
-        "{} redirect > {}",
-        escape_line(target.as_bytes()),
-        escape_line(location.as_bytes())
-    );
+    let label = escaped(target.as_bytes());
+    tagged(out, &label, " redirect > ", location.as_bytes());
 }
 
 fn heads(out: &mut String, label: &str, heads: &[ResponseHead]) {
     for line in heads.iter().flat_map(ResponseHead::lines) {
-        let _ = writeln!(out, "{label} header > {}", escape_line(line));
+        tagged(out, label, " header > ", line);
     }
+}
+
+/// Appends `LABEL TAG BYTES` and a newline: `label` is escaped already,
+/// `bytes` are escaped here, straight into `out`.
+fn tagged(out: &mut String, label: &str, tag: &str, bytes: &[u8]) {
+    out.push_str(label);
+    out.push_str(tag);
+    escape_line_into(out, bytes);
+    out.push('\n');
 }
 
 fn error(out: &mut String, label: &str, e: &FetchError) {
     let message = e.to_string();
-    let _ = writeln!(
-        out,
-        "{label} error > {}: {}",
-        e.kind(),
-        escape_line(message.as_bytes())
-    );
+    let _ = write!(out, "{label} error > {}: ", e.kind());
+    escape_line_into(out, message.as_bytes());
+    out.push('\n');
 }
 
 fn tls_line(out: &mut String, label: &str, tls: Option<&TlsInfo>) {
@@ -92,17 +90,14 @@ fn tls_line(out: &mut String, label: &str, tls: Option<&TlsInfo>) {
 
 /// Appends one head line as it arrived, for `--live`.
 pub(crate) fn line(out: &mut String, target: &str, line: &[u8]) {
-    let _ = writeln!(
-        out,
-        "{} header > {}",
-        escape_line(target.as_bytes()),
-        escape_line(line)
-    );
+    tagged(out, &escaped(target.as_bytes()), " header > ", line);
 }
 
 /// Appends the seed's `wget TARGET...`, for `-v`.
 pub(crate) fn started(out: &mut String, target: &str) {
-    let _ = writeln!(out, "wget {}...", escape_line(target.as_bytes()));
+    out.push_str("wget ");
+    escape_line_into(out, target.as_bytes());
+    out.push_str("...\n");
 }
 
 /// The summary line for stderr:
