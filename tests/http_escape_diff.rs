@@ -39,11 +39,11 @@ fn check(line: &[u8]) {
     let want = oracle(line);
     assert_eq!(escape_line(line), want, "escape_line({line:?})");
 
-    let mut out = String::from("prefix ");
+    let mut out = b"prefix ".to_vec();
     escape_line_into(&mut out, line);
     assert_eq!(
-        out.strip_prefix("prefix "),
-        Some(want.as_str()),
+        out.strip_prefix(b"prefix "),
+        Some(want.as_bytes()),
         "escape_line_into({line:?}) appends"
     );
 

@@ -316,7 +316,7 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped
         let table = if report.json {
             stats::json(loop_stats, summary, skipped)
         } else {
-            stats::table(loop_stats, summary)
+            stats::table(loop_stats, summary).into_bytes()
         };
         stderr::write(&table);
     }

@@ -72,8 +72,8 @@ impl CliSink {
 
     /// Lets `write` append text (carrying `ok` and `failed` outcomes) to
     /// the chunk for the writer: formatted straight into it, with no
-    /// `String` of its own.
-    fn add(self: &Rc<Self>, ok: u64, failed: u64, write: impl FnOnce(&mut String)) {
+    /// buffer of its own.
+    fn add(self: &Rc<Self>, ok: u64, failed: u64, write: impl FnOnce(&mut Vec<u8>)) {
         let mut pending = self.pending.borrow_mut();
         write(&mut pending.text);
         pending.ok += ok;
@@ -98,7 +98,7 @@ impl CliSink {
         // The next chunk starts as large as this one ended: one allocation
         // per hand-over, none while it fills.
         let next = Chunk {
-            text: String::with_capacity(pending.text.len()),
+            text: Vec::with_capacity(pending.text.len()),
             ..Chunk::default()
         };
         let chunk = std::mem::replace(&mut *pending, next);

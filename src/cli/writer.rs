@@ -19,7 +19,9 @@ use super::stderr;
 /// Text for the writer thread, with how many outcomes it carries.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
-    pub(crate) text: String,
+    /// UTF-8 text, as the reports write it: bytes, since they are only
+    /// written out.
+    pub(crate) text: Vec<u8>,
     pub(crate) ok: u64,
     pub(crate) failed: u64,
 }
@@ -80,7 +82,7 @@ fn write_all(
             stderr::write("\r\x1b[K");
             shown = false;
         }
-        out.write_all(chunk.text.as_bytes())?;
+        out.write_all(&chunk.text)?;
         ok += chunk.ok;
         *failed += chunk.failed;
         if rx.is_empty() {
@@ -96,7 +98,7 @@ fn write_all(
             last_progress = Instant::now();
             let done = ok + *failed;
             let rate = done as f64 / started.elapsed().as_secs_f64();
-            stderr::write(&format!(
+            stderr::write(format!(
                 "\r\x1b[K{done} done: {ok} ok, {} failed, {rate:.0} hosts/s",
                 *failed
             ));

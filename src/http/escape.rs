@@ -1,15 +1,18 @@
 //! Making peer-controlled bytes safe to print.
 //!
 //! Every header byte a report prints passes through here, so the common
-//! case is made cheap: a line is checked for valid UTF-8 once (std does
-//! that a word at a time), and then copied in whole runs of bytes that
-//! need no escape. Only the bytes that might need one (an ASCII control,
-//! DEL, a backslash, the lead byte of a C1 control) are looked at one
-//! character at a time.
+//! case is made cheap. A run of printable ASCII (all of most header lines)
+//! is copied as it is, in one piece, straight into the output buffer. Only
+//! at a byte that is not printable ASCII does the escaper look closer: an
+//! ASCII control, DEL or a backslash is escaped on the spot; from the
+//! first non-ASCII byte on, the rest of the line is decoded as UTF-8, and
+//! even then the characters that need no escape are copied in runs.
 //!
 //! Invariant: the output is the same, byte for byte, as escaping the line
 //! one character at a time by the rules of [`escape_line`]
-//! (`tests/http_escape_diff.rs` checks it against that simple version).
+//! (`tests/http_escape_diff.rs` checks it against that simple version),
+//! and it is valid UTF-8: every byte written is ASCII, or part of a whole
+//! character copied from valid text.
 
 use std::borrow::Cow;
 
@@ -33,9 +36,11 @@ use std::borrow::Cow;
 /// assert_eq!(escape_line("X: caf\u{e9} \\".as_bytes()), r"X: café \\");
 /// ```
 pub fn escape_line(line: &[u8]) -> String {
-    let mut out = String::with_capacity(line.len());
+    let mut out = Vec::with_capacity(line.len());
     escape_line_into(&mut out, line);
-    out
+    // Cannot fail (see the module's invariant); the lossy form only keeps
+    // this function total.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// [`escape_line`], without a copy for plain text, which most targets and
@@ -49,18 +54,53 @@ pub fn escaped(line: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// [`escape_line`], appending to `out`: a report writes each line straight
-/// into its output buffer, with no `String` per line.
-pub fn escape_line_into(out: &mut String, line: &[u8]) {
+/// [`escape_line`], appending its UTF-8 bytes to `out`: a report writes
+/// each line straight into its output buffer, with no `String` per line.
+pub fn escape_line_into(out: &mut Vec<u8>, mut line: &[u8]) {
+    loop {
+        let run = line
+            .iter()
+            .position(|&b| !is_plain_ascii(b))
+            .unwrap_or(line.len());
+        out.extend_from_slice(&line[..run]);
+        line = &line[run..];
+        match line.first() {
+            None => return,
+            Some(&byte) if byte.is_ascii() => {
+                escape_ascii(out, byte);
+                line = &line[1..];
+            }
+            // The first non-ASCII byte follows ASCII, so it starts the
+            // same UTF-8 sequence (or invalid one) it would start in the
+            // whole line: the rest can be decoded on its own.
+            Some(_) => return escape_non_ascii(out, line),
+        }
+    }
+}
+
+/// Printable ASCII but the backslash: the bytes most lines are made of.
+fn is_plain_ascii(byte: u8) -> bool {
+    matches!(byte, b' '..=b'~') && byte != b'\\'
+}
+
+/// Escapes an ASCII byte that is not plain: a control, DEL, a backslash.
+fn escape_ascii(out: &mut Vec<u8>, byte: u8) {
+    match byte {
+        b'\\' => out.extend_from_slice(br"\\"),
+        _ => push_hex_escape(out, b"\\x", byte, b""),
+    }
+}
+
+/// Escapes `line` from a non-ASCII byte on: valid UTF-8 is text like any
+/// other, and each byte of an invalid sequence becomes `\xNN`.
+fn escape_non_ascii(out: &mut Vec<u8>, line: &[u8]) {
     match std::str::from_utf8(line) {
         Ok(text) => escape_text(out, text),
-        // Not UTF-8 throughout: the valid stretches are text like any
-        // other, and each byte of an invalid sequence becomes `\xNN`.
         Err(_) => {
             for chunk in line.utf8_chunks() {
                 escape_text(out, chunk.valid());
                 for &byte in chunk.invalid() {
-                    push_hex_escape(out, "\\x", byte, "");
+                    push_hex_escape(out, b"\\x", byte, b"");
                 }
             }
         }
@@ -88,35 +128,34 @@ fn is_plain(byte: u8) -> bool {
 
 /// Appends valid `text`, escaped. Runs of plain bytes are copied whole;
 /// at each byte that is not plain, one character is looked at.
-fn escape_text(out: &mut String, mut text: &str) {
+fn escape_text(out: &mut Vec<u8>, mut text: &str) {
     loop {
         let run = text
             .bytes()
             .position(|b| !is_plain(b))
             .unwrap_or(text.len());
-        out.push_str(&text[..run]);
+        out.extend_from_slice(&text.as_bytes()[..run]);
         text = &text[run..];
         let Some(c) = text.chars().next() else {
             return;
         };
         match c {
-            '\\' => out.push_str(r"\\"),
-            // An ASCII control or DEL: one byte, below 0x80.
-            c if c.is_ascii_control() => push_hex_escape(out, "\\x", c as u8, ""),
+            // An ASCII control, DEL or the backslash: one byte.
+            c if c.is_ascii() => escape_ascii(out, c as u8),
             // A C1 control: U+0080 to U+009F, so it fits a byte as well.
-            c if c.is_control() => push_hex_escape(out, "\\u{", c as u8, "}"),
+            c if c.is_control() => push_hex_escape(out, b"\\u{", c as u8, b"}"),
             // A character from U+00A0 to U+00BF: plain after all.
-            c => out.push(c),
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
         text = &text[c.len_utf8()..];
     }
 }
 
 /// Appends `before`, `byte` as two lowercase hex digits, and `after`.
-fn push_hex_escape(out: &mut String, before: &str, byte: u8, after: &str) {
+fn push_hex_escape(out: &mut Vec<u8>, before: &[u8], byte: u8, after: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str(before);
-    out.push(char::from(HEX[usize::from(byte >> 4)]));
-    out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    out.push_str(after);
+    out.extend_from_slice(before);
+    out.push(HEX[usize::from(byte >> 4)]);
+    out.push(HEX[usize::from(byte & 0xf)]);
+    out.extend_from_slice(after);
 }

@@ -7,7 +7,7 @@
 //! value tree and no derive, and keeps the output's field order and
 //! escaping under our eyes (the tests read it back with serde_json).
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 
 use fetch_headers::fetch::Outcome;
@@ -16,58 +16,58 @@ use fetch_headers::tls::{CertInfo, TlsInfo, Verdict};
 
 use super::ms;
 
-/// Appends JSON text to a `String`, placing the commas.
+/// Appends JSON text to a byte buffer, placing the commas.
 ///
 /// A comma is due before a key or an array element unless it is the first
 /// in its object or array; `comma` tracks exactly that, so no stack of
 /// containers is needed: opening a container clears it, writing a value or
 /// closing a container sets it, and a key clears it for its value.
 pub(crate) struct JsonWriter<'a> {
-    out: &'a mut String,
+    out: &'a mut Vec<u8>,
     comma: bool,
 }
 
 impl<'a> JsonWriter<'a> {
     /// A writer appending to `out`.
-    pub(crate) fn new(out: &'a mut String) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         JsonWriter { out, comma: false }
     }
 
     fn separate(&mut self) {
         if self.comma {
-            self.out.push(',');
+            self.out.push(b',');
         }
         self.comma = true;
     }
 
     /// `{`, as a value.
     pub(crate) fn begin_object(&mut self) -> &mut Self {
-        self.open('{')
+        self.open(b'{')
     }
 
     /// `}`.
     pub(crate) fn end_object(&mut self) -> &mut Self {
-        self.close('}')
+        self.close(b'}')
     }
 
     /// `[`, as a value.
     pub(crate) fn begin_array(&mut self) -> &mut Self {
-        self.open('[')
+        self.open(b'[')
     }
 
     /// `]`.
     pub(crate) fn end_array(&mut self) -> &mut Self {
-        self.close(']')
+        self.close(b']')
     }
 
-    fn open(&mut self, bracket: char) -> &mut Self {
+    fn open(&mut self, bracket: u8) -> &mut Self {
         self.separate();
         self.out.push(bracket);
         self.comma = false;
         self
     }
 
-    fn close(&mut self, bracket: char) -> &mut Self {
+    fn close(&mut self, bracket: u8) -> &mut Self {
         self.out.push(bracket);
         self.comma = true;
         self
@@ -77,7 +77,7 @@ impl<'a> JsonWriter<'a> {
     pub(crate) fn key(&mut self, name: &str) -> &mut Self {
         self.separate();
         string_literal(self.out, name);
-        self.out.push(':');
+        self.out.push(b':');
         self.comma = false;
         self
     }
@@ -136,28 +136,28 @@ impl<'a> JsonWriter<'a> {
     /// A value already in JSON form.
     pub(crate) fn raw(&mut self, json: &str) -> &mut Self {
         self.separate();
-        self.out.push_str(json);
+        self.out.extend_from_slice(json.as_bytes());
         self
     }
 }
 
 /// Appends `text` as a JSON string literal.
-fn string_literal(out: &mut String, text: &str) {
-    out.push('"');
+fn string_literal(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
     for c in text.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    out.push('"');
+    out.push(b'"');
 }
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
@@ -176,7 +176,7 @@ fn string_literal(out: &mut String, text: &str) {
 /// `Timings`). `headers` holds every header line as sent (see
 /// `fields_as_sent`). Header bytes that are not UTF-8 are given escaped as
 /// `\xNN` (see [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
-pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     let mut json = JsonWriter::new(out);
     json.begin_object();
     json.key("target").string(&outcome.input);
@@ -245,7 +245,7 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     json.key("total_ms").millis(Some(t.total));
     json.end_object();
     json.end_object();
-    out.push('\n');
+    out.push(b'\n');
 }
 
 fn address(json: &mut JsonWriter<'_>, addr: Option<std::net::SocketAddr>) {

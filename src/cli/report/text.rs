@@ -2,7 +2,12 @@
 //!
 //! Every line starts with the target, so lines from different hosts never
 //! need context, and every byte a server sent passes through
-//! [`escape_line`](fetch_headers::http::escape_line), so a hostile server cannot drive the terminal.
+//! [`escape_line_into`], so a hostile server cannot drive the terminal.
+//!
+//! Outcomes are written as bytes straight into the buffer the writer
+//! thread gets: the target (escaped once per outcome), the tag, the line
+//! escaped in place. No `core::fmt` on the way, and nothing allocated per
+//! line; only an error's message is formatted, by its `Display`.
 
 use std::fmt::Write as _;
 
@@ -31,7 +36,7 @@ use super::Skipped;
 /// sina.com.cn tls > TLSv1.3 TLS13_AES_128_GCM_SHA256 http/1.1 cert CN=... issuer CN=... expires 2027-03-05 (94 days)
 /// sina.com.cn header > HTTP/1.1 200 OK
 /// ```
-pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     let label = escaped(outcome.input.as_bytes());
     for hop in &outcome.redirects {
         tls_line(out, &label, hop.tls.as_deref());
@@ -47,19 +52,19 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
 
 /// Appends the error line of a failed `outcome`, and nothing for a
 /// success: for `--live`, where the head lines went out as they came.
-pub(crate) fn failure(out: &mut String, outcome: &Outcome) {
+pub(crate) fn failure(out: &mut Vec<u8>, outcome: &Outcome) {
     if let Err(e) = &outcome.result {
         error(out, &escaped(outcome.input.as_bytes()), e);
     }
 }
 
 /// Appends `TARGET redirect > URL`, for `--live`.
-pub(crate) fn redirect(out: &mut String, target: &str, location: &str) {
+pub(crate) fn redirect(out: &mut Vec<u8>, target: &str, location: &str) {
     let label = escaped(target.as_bytes());
     tagged(out, &label, " redirect > ", location.as_bytes());
 }
 
-fn heads(out: &mut String, label: &str, heads: &[ResponseHead]) {
+fn heads(out: &mut Vec<u8>, label: &str, heads: &[ResponseHead]) {
     for line in heads.iter().flat_map(ResponseHead::lines) {
         tagged(out, label, " header > ", line);
     }
@@ -67,37 +72,40 @@ fn heads(out: &mut String, label: &str, heads: &[ResponseHead]) {
 
 /// Appends `LABEL TAG BYTES` and a newline: `label` is escaped already,
 /// `bytes` are escaped here, straight into `out`.
-fn tagged(out: &mut String, label: &str, tag: &str, bytes: &[u8]) {
-    out.push_str(label);
-    out.push_str(tag);
+fn tagged(out: &mut Vec<u8>, label: &str, tag: &str, bytes: &[u8]) {
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(tag.as_bytes());
     escape_line_into(out, bytes);
-    out.push('\n');
+    out.push(b'\n');
 }
 
-fn error(out: &mut String, label: &str, e: &FetchError) {
-    let message = e.to_string();
-    let _ = write!(out, "{label} error > {}: ", e.kind());
-    escape_line_into(out, message.as_bytes());
-    out.push('\n');
+/// `LABEL error > KIND: MESSAGE`. The kind is a plain word, so escaping
+/// it with the message changes nothing.
+fn error(out: &mut Vec<u8>, label: &str, e: &FetchError) {
+    let message = format!("{}: {e}", e.kind());
+    tagged(out, label, " error > ", message.as_bytes());
 }
 
-fn tls_line(out: &mut String, label: &str, tls: Option<&TlsInfo>) {
+fn tls_line(out: &mut Vec<u8>, label: &str, tls: Option<&TlsInfo>) {
     if let Some(tls) = tls {
         // `summary` escapes what the server chose.
-        let _ = writeln!(out, "{label} tls > {}", tls.summary());
+        out.extend_from_slice(label.as_bytes());
+        out.extend_from_slice(b" tls > ");
+        out.extend_from_slice(tls.summary().as_bytes());
+        out.push(b'\n');
     }
 }
 
 /// Appends one head line as it arrived, for `--live`.
-pub(crate) fn line(out: &mut String, target: &str, line: &[u8]) {
+pub(crate) fn line(out: &mut Vec<u8>, target: &str, line: &[u8]) {
     tagged(out, &escaped(target.as_bytes()), " header > ", line);
 }
 
 /// Appends the seed's `wget TARGET...`, for `-v`.
-pub(crate) fn started(out: &mut String, target: &str) {
-    out.push_str("wget ");
+pub(crate) fn started(out: &mut Vec<u8>, target: &str) {
+    out.extend_from_slice(b"wget ");
     escape_line_into(out, target.as_bytes());
-    out.push_str("...\n");
+    out.extend_from_slice(b"...\n");
 }
 
 /// The summary line for stderr:
