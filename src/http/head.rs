@@ -83,7 +83,7 @@ impl ResponseHead {
     /// without the final empty line: what the seed printed as
     /// `HOST header > LINE`. Print them through
     /// [`escape_line`](super::escape_line).
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> + '_ {
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone + '_ {
         self.raw
             .split_inclusive(|&b| b == b'\n')
             .map(without_line_ending)

@@ -3,11 +3,20 @@
 //! outcome.
 //!
 //! Why not serde_json: the outcome is written once, field by field, from
-//! borrowed data; a writer that appends to a `String` needs no intermediate
-//! value tree and no derive, and keeps the output's field order and
-//! escaping under our eyes (the tests read it back with serde_json).
+//! borrowed data; a writer that appends to the output buffer needs no
+//! intermediate value tree and no derive, and keeps the output's field
+//! order and escaping under our eyes (the tests read it back with
+//! serde_json).
+//!
+//! An outcome is written on the loop thread for every target, so its path
+//! is kept cheap: strings are copied in runs of bytes that need no escape,
+//! integers, addresses and durations are written digit by digit, and
+//! header fields are taken straight from the head's lines. Nothing on it
+//! allocates (but for a header that is not UTF-8) or goes through
+//! `core::fmt` (but for an IPv6 address and an error's message).
 
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use fetch_headers::fetch::Outcome;
@@ -73,11 +82,19 @@ impl<'a> JsonWriter<'a> {
         self
     }
 
-    /// `"name":`, for the value that follows.
+    /// `"name":`, for the value that follows. Keys are this program's own
+    /// words (`target`, `dns_ms`, `bad-target`), none of which needs an
+    /// escape, so `name` is copied as it is.
     pub(crate) fn key(&mut self, name: &str) -> &mut Self {
+        debug_assert!(
+            name.bytes()
+                .all(|b| b >= b' ' && b != b'"' && b != b'\\' && b != 0x7f),
+            "a key that needs escaping: {name:?}"
+        );
         self.separate();
-        string_literal(self.out, name);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self.comma = false;
         self
     }
@@ -114,7 +131,7 @@ impl<'a> JsonWriter<'a> {
     /// An integer.
     pub(crate) fn u64(&mut self, n: u64) -> &mut Self {
         self.separate();
-        let _ = write!(self.out, "{n}");
+        write_u64(self.out, n);
         self
     }
 
@@ -128,9 +145,39 @@ impl<'a> JsonWriter<'a> {
     /// A duration in milliseconds, to the microsecond; `null` for none.
     pub(crate) fn millis(&mut self, value: Option<Duration>) -> &mut Self {
         match value {
-            Some(d) => self.fixed(ms(d), 3),
+            Some(d) => {
+                self.separate();
+                write_millis(self.out, d);
+                self
+            }
             None => self.null(),
         }
+    }
+
+    /// A socket address as a string: `"127.0.0.1:80"`, `"[::1]:80"`.
+    pub(crate) fn socket_addr(&mut self, addr: SocketAddr) -> &mut Self {
+        self.separate();
+        self.out.push(b'"');
+        match addr {
+            SocketAddr::V4(v4) => {
+                for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b'.');
+                    }
+                    write_u64(self.out, u64::from(octet));
+                }
+                self.out.push(b':');
+                write_u64(self.out, u64::from(v4.port()));
+            }
+            // IPv6 text has its own rules (the longest run of zeros
+            // shortened, a scope); std knows them. None of its characters
+            // needs a JSON escape.
+            SocketAddr::V6(v6) => {
+                let _ = write!(self.out, "{v6}");
+            }
+        }
+        self.out.push(b'"');
+        self
     }
 
     /// A value already in JSON form.
@@ -139,25 +186,109 @@ impl<'a> JsonWriter<'a> {
         self.out.extend_from_slice(json.as_bytes());
         self
     }
+
+    /// Valid UTF-8 `parts`, joined by single spaces, as one string.
+    fn joined<'t>(&mut self, parts: impl IntoIterator<Item = &'t str>) -> &mut Self {
+        self.separate();
+        self.out.push(b'"');
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(b' ');
+            }
+            escape_json(self.out, part);
+        }
+        self.out.push(b'"');
+        self
+    }
 }
 
 /// Appends `text` as a JSON string literal.
 fn string_literal(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
-    for c in text.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    escape_json(out, text);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped for the inside of a JSON string. Runs of bytes
+/// that need no escape (all but `"`, `\`, the ASCII controls and DEL;
+/// every byte of a non-ASCII character among them) are copied whole.
+fn escape_json(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = text.as_bytes();
+    loop {
+        let run = bytes
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
+            .unwrap_or(bytes.len());
+        out.extend_from_slice(&bytes[..run]);
+        let Some((&byte, rest)) = bytes[run..].split_first() else {
+            return;
+        };
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            // `\u00XX`: the other controls and DEL are all below 0x80.
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
             }
-            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+        bytes = rest;
+    }
+}
+
+/// Appends `n` in decimal.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    // u64::MAX has 20 digits; they are made last first.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    out.push(b'"');
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Durations below this (about 12 days) are written by [`write_millis`]
+/// with integers; the float's error stays far below a nanosecond there.
+const EXACT_MILLIS_BELOW: Duration = Duration::from_secs(1 << 20);
+
+/// Appends `d` in milliseconds with three decimals, the same text as
+/// `format!("{:.3}", ms(d))`, with integer arithmetic.
+///
+/// That format rounds the float `d.as_secs_f64() * 1e3` to whole
+/// microseconds. The float differs from the exact `nanos / 10^6` by a few
+/// parts in 10^16; a nanosecond count that is not exactly halfway between
+/// two microseconds (500 ns past one) is at least 1 ns from the halfway
+/// point, which for a duration under [`EXACT_MILLIS_BELOW`] is far more
+/// than that error, so rounding the exact count to the nearest microsecond
+/// gives the same digits. The exact halfway counts (where the float's own
+/// rounding decides) and longer durations are left to the float format.
+fn write_millis(out: &mut Vec<u8>, d: Duration) {
+    let below_micro = d.subsec_nanos() % 1000;
+    if below_micro == 500 || d >= EXACT_MILLIS_BELOW {
+        let _ = write!(out, "{:.3}", ms(d));
+        return;
+    }
+    // Below 2^20 s, the count of microseconds fits a u64 with room.
+    let micros =
+        d.as_secs() * 1_000_000 + u64::from(d.subsec_micros()) + u64::from(below_micro > 500);
+    write_u64(out, micros / 1000);
+    let frac = micros % 1000;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
 }
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
@@ -248,9 +379,9 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     out.push(b'\n');
 }
 
-fn address(json: &mut JsonWriter<'_>, addr: Option<std::net::SocketAddr>) {
+fn address(json: &mut JsonWriter<'_>, addr: Option<SocketAddr>) {
     match addr {
-        Some(addr) => json.string(&addr.to_string()),
+        Some(addr) => json.socket_addr(addr),
         None => json.null(),
     };
 }
@@ -351,32 +482,268 @@ fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
     });
     json.key("reason").bytes(head.reason());
     json.key("headers").begin_array();
-    for (name, value) in fields_as_sent(head) {
-        json.begin_array().bytes(name).bytes(&value).end_array();
-    }
+    fields_as_sent(json, head);
     json.end_array();
 }
 
-/// The header fields exactly as sent, from the head's raw lines: each line
-/// after the status line split at its first `:` (the value without the blanks
-/// around it), a folded line (starting with a blank) joined to the field
-/// before it, a line with no `:` given as a name with an empty value.
+/// Writes the header fields exactly as sent, from the head's raw lines,
+/// each as `[name, value]`: each line after the status line split at its
+/// first `:` (the value without the blanks around it), a folded line
+/// (starting with a blank) joined to the field before it with a space, a
+/// line with no `:` given as a name with an empty value.
 ///
 /// `ResponseHead::headers` is `httparse`'s view, which skips lines it
 /// rejects (a control byte in a value, say); JSON readers get every line, and
 /// JSON escaping keeps control bytes harmless.
-fn fields_as_sent(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
-    let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
-    for line in head.lines().skip(1) {
-        if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
-            value.push(b' ');
-            value.extend_from_slice(line.trim_ascii());
-            continue;
+fn fields_as_sent(json: &mut JsonWriter<'_>, head: &ResponseHead) {
+    let is_folded = |line: &&[u8]| matches!(line.first(), Some(b' ' | b'\t'));
+    let mut lines = head.lines().skip(1).peekable();
+    while let Some(line) = lines.next() {
+        let (name, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => (&line[..colon], line[colon + 1..].trim_ascii()),
+            None => (line, &b""[..]),
+        };
+        // The lines folded onto this one, looked at without taking them.
+        let folds = lines.clone().take_while(is_folded).map(<[u8]>::trim_ascii);
+        json.begin_array().bytes(name);
+        // A space cannot complete a UTF-8 sequence, so the joined value is
+        // valid exactly when each part is, and written part by part.
+        match utf8(value) {
+            Some(first) if folds.clone().all(|part| utf8(part).is_some()) => {
+                json.joined(std::iter::once(first).chain(folds.filter_map(utf8)));
+            }
+            // Not UTF-8 (rare): joined first, then escaped as a whole.
+            _ => {
+                let mut joined = value.to_vec();
+                for part in folds {
+                    joined.push(b' ');
+                    joined.extend_from_slice(part);
+                }
+                json.bytes(&joined);
+            }
         }
-        match line.iter().position(|&b| b == b':') {
-            Some(colon) => fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec())),
-            None => fields.push((line, Vec::new())),
+        json.end_array();
+        while lines.next_if(is_folded).is_some() {}
+    }
+}
+
+/// `bytes` as text, if they are UTF-8.
+fn utf8(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The writer's fast paths against the simple code they replaced (kept
+    //! here as the oracles), so the JSON stays the same byte for byte.
+
+    use std::fmt::Write as _;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use fetch_headers::http::{escape_line, Feed, HeadParser, ResponseHead};
+
+    use super::{escape_json, fields_as_sent, write_millis, write_u64, JsonWriter};
+    use crate::cli::report::ms;
+
+    /// The string escaper before runs were copied whole.
+    fn old_string_literal(text: &str) -> String {
+        let mut out = String::from('"');
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// The fields of a head as they were gathered before, into `Vec`s.
+    fn old_fields(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
+        let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
+        for line in head.lines().skip(1) {
+            if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
+                value.push(b' ');
+                value.extend_from_slice(line.trim_ascii());
+                continue;
+            }
+            match line.iter().position(|&b| b == b':') {
+                Some(colon) => {
+                    fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec()))
+                }
+                None => fields.push((line, Vec::new())),
+            }
+        }
+        fields
+    }
+
+    /// How a peer's bytes were written before: UTF-8 as is, else escaped.
+    fn old_bytes(value: &[u8]) -> String {
+        match std::str::from_utf8(value) {
+            Ok(text) => old_string_literal(text),
+            Err(_) => old_string_literal(&escape_line(value)),
         }
     }
-    fields
+
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(&mut out);
+        String::from_utf8(out).expect("the writer writes UTF-8")
+    }
+
+    #[test]
+    fn strings_are_escaped_as_before() {
+        // Every character up to U+0100 alone and between letters, and
+        // characters of every UTF-8 length.
+        let mut texts: Vec<String> = (0..=0x100u32)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c.to_string(), format!("a{c}b{c}{c}")])
+            .collect();
+        texts.extend(
+            ["", "plain", "\"q\\u\"", "café 正常 😀", "\u{9b}\u{7f}\u{0}"].map(String::from),
+        );
+        for text in &texts {
+            let new = written(|out| {
+                out.push(b'"');
+                escape_json(out, text);
+                out.push(b'"');
+            });
+            assert_eq!(new, old_string_literal(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for n in [
+            0,
+            7,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(written(|out| write_u64(out, n)), n.to_string());
+        }
+    }
+
+    #[test]
+    fn durations_are_written_as_the_float_format_wrote_them() {
+        let check = |d: Duration| {
+            let want = format!("{:.3}", ms(d));
+            assert_eq!(written(|out| write_millis(out, d)), want, "{d:?}");
+        };
+        for nanos in [
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1_000,
+            999_499,
+            999_500,
+            999_501,
+            999_999_499,
+            999_999_500,
+            999_999_501,
+            1_234_567_890,
+        ] {
+            check(Duration::from_nanos(nanos));
+        }
+        // Around every boundary the integer path has: the rounding of each
+        // microsecond, the limit of the exact range, and far beyond it.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in 0..200_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let secs = match i % 4 {
+                0 => 0,
+                1 => state % 60,
+                2 => state % (1 << 20),
+                _ => state % (1 << 40),
+            };
+            let near = [0, 1, 499, 500, 501, 999][(state >> 40) as usize % 6];
+            let nanos = (state >> 20) % 1_000_000 * 1000 + near;
+            check(Duration::new(secs, nanos as u32));
+            check(Duration::new(secs, (state % 1_000_000_000) as u32));
+        }
+        check(Duration::from_secs(1 << 20) - Duration::from_nanos(1));
+        check(Duration::from_secs(1 << 20));
+        check(Duration::MAX);
+    }
+
+    #[test]
+    fn addresses_are_written_as_std_shows_them() {
+        for addr in [
+            "127.0.0.1:80",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.20.3.4:8080",
+            "[::1]:443",
+            "[fe80::1%3]:8080",
+            "[2001:db8::ff00:42:8329]:1",
+        ] {
+            let addr: SocketAddr = addr.parse().expect("an address");
+            let new = written(|out| {
+                JsonWriter::new(out).socket_addr(addr);
+            });
+            assert_eq!(new, format!("\"{addr}\""));
+        }
+    }
+
+    fn head(bytes: &[u8]) -> ResponseHead {
+        match HeadParser::new().feed(bytes) {
+            Ok(Feed::Complete { head, .. }) => head,
+            other => panic!(
+                "not a head: {other:?}: {:?}",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    #[test]
+    fn header_fields_are_written_as_before() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            // Folded values, a line with no colon, blanks around values,
+            // an empty value.
+            b"HTTP/1.1 200 OK\r\nX: a\r\n  b \r\n\tc\r\nnocolon\r\nY:  \r\nZ:v\r\n\r\n",
+            // A folded line right after the status line is a field itself.
+            b"HTTP/1.1 200 OK\r\n odd: x\r\n more\r\nA: 1\r\n\r\n",
+            // Bytes that are not UTF-8: in a value, in a fold, in a name,
+            // and a sequence cut by the fold.
+            b"HTTP/1.1 200 OK\r\nX-Latin: caf\xe9 \xff\r\nY: ok\r\n \xfe\r\nN\xe9: v\r\nC: \xe6\r\n \xad\r\n\r\n",
+            // Controls, quotes and backslashes, which httparse refuses as
+            // fields but the lines keep.
+            b"HTTP/1.1 200 OK\r\nX: \x1b[2J \"q\" \\\r\nY: a\x7fb\r\n\r\n",
+        ];
+        for bytes in heads {
+            let head = head(bytes);
+            let new = written(|out| {
+                let mut json = JsonWriter::new(out);
+                json.begin_array();
+                fields_as_sent(&mut json, &head);
+                json.end_array();
+            });
+            let old: Vec<String> = old_fields(&head)
+                .iter()
+                .map(|(name, value)| format!("[{},{}]", old_bytes(name), old_bytes(value)))
+                .collect();
+            assert_eq!(new, format!("[{}]", old.join(",")), "{bytes:?}");
+        }
+    }
 }
