@@ -50,15 +50,24 @@ impl Target {
     /// The `Host` header value: the host, bracketed if IPv6, with `:port`
     /// unless it is the scheme's default.
     pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut out = String::with_capacity(self.host.len() + 8);
+        self.write_host_header(&mut out);
+        out
+    }
+
+    /// Appends [`host_header`](Self::host_header) to `out`: the request of
+    /// every fetch gets it this way, with no `String` of its own.
+    pub fn write_host_header(&self, out: &mut String) {
+        if self.host.contains(':') {
+            out.push('[');
+            out.push_str(&self.host);
+            out.push(']');
         } else {
-            self.host.clone()
-        };
-        if self.port == self.scheme.default_port() {
-            host
-        } else {
-            format!("{host}:{}", self.port)
+            out.push_str(&self.host);
+        }
+        if self.port != self.scheme.default_port() {
+            out.push(':');
+            push_decimal(out, self.port);
         }
     }
 
@@ -69,12 +78,26 @@ impl Target {
 
     /// `http[s]://host[:port]/path`, for reports.
     pub fn url(&self) -> String {
-        format!(
-            "{}://{}{}",
-            self.scheme.as_str(),
-            self.host_header(),
-            self.path
-        )
+        let scheme = self.scheme.as_str();
+        let mut url =
+            String::with_capacity(scheme.len() + 3 + self.host.len() + 8 + self.path.len());
+        url.push_str(scheme);
+        url.push_str("://");
+        self.write_host_header(&mut url);
+        url.push_str(&self.path);
+        url
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u16) {
+    let mut divisor = 10_000;
+    while divisor > 1 && n < divisor {
+        divisor /= 10;
+    }
+    while divisor > 0 {
+        out.push(char::from(b'0' + (n / divisor % 10) as u8));
+        divisor /= 10;
     }
 }
 
@@ -411,5 +434,17 @@ mod tests {
         );
         assert_eq!(parse_target("h").unwrap().host_header(), "h");
         assert_eq!(parse_target("h:81").unwrap().url(), "http://h:81/");
+        for port in [1, 9, 10, 99, 100, 443, 8080, 10000, 65535] {
+            let target = parse_target(&format!("h:{port}")).unwrap();
+            assert_eq!(target.host_header(), format!("h:{port}"));
+            let target = parse_target(&format!("https://[::1]:{port}/p")).unwrap();
+            let want = if port == 443 {
+                "[::1]".to_owned()
+            } else {
+                format!("[::1]:{port}")
+            };
+            assert_eq!(target.host_header(), want);
+            assert_eq!(target.url(), format!("https://{want}/p"));
+        }
     }
 }

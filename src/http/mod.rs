@@ -49,4 +49,4 @@ pub(crate) use head::without_line_ending;
 pub use head::ResponseHead;
 pub use limits::Limits;
 pub use parser::{Feed, HeadParser};
-pub use request::{Method, Request, RequestError, Version, USER_AGENT};
+pub use request::{Method, Request, RequestError, RequestTemplate, Version, USER_AGENT};
