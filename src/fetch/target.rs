@@ -126,7 +126,7 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
 pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError(format!("'{input}': {why}"));
     let text = input.trim();
-    let (scheme, rest) = match text.split_once("://") {
+    let (scheme, rest) = match split_scheme(text) {
         None => (scheme, text),
         Some((given, rest)) if given.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
         Some((given, rest)) if given.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
@@ -139,7 +139,7 @@ pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetErro
     // A fragment (`#...`) names a part of the page for the browser; it is
     // never sent to the server.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (authority, path) = match rest.find(['/', '?']) {
+    let (authority, path) = match rest.bytes().position(|b| b == b'/' || b == b'?') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
@@ -251,21 +251,27 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str
             },
         };
     }
-    // Two colons or more without brackets can only be a whole IPv6
-    // address, on the default port: `::1:8080` is the address ::1:8080, and
-    // a port needs brackets, as in `[::1]:8080`.
-    if authority.matches(':').count() > 1 {
-        return match authority.parse::<Ipv6Addr>() {
+    match authority.split_once(':') {
+        // Two colons or more without brackets can only be a whole IPv6
+        // address, on the default port: `::1:8080` is the address
+        // ::1:8080, and a port needs brackets, as in `[::1]:8080`.
+        Some((_, after)) if after.contains(':') => match authority.parse::<Ipv6Addr>() {
             Ok(_) => Ok((authority, None)),
             Err(_) => {
                 Err("more than one ':' (an IPv6 address with a port goes in [ ], as [::1]:8080)")
             }
-        };
-    }
-    match authority.split_once(':') {
+        },
         Some((host, port)) => Ok((host, Some(port))),
         None => Ok((authority, None)),
     }
+}
+
+/// Splits `scheme://rest` at the first `://`, if there is one.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    // A byte search: `str::split_once("://")` sets up a general substring
+    // searcher, which costs more than the search for a target this short.
+    let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((&text[..at], &text[at + 3..]))
 }
 
 /// Checks a host and converts an internationalised name to ASCII.
@@ -287,18 +293,29 @@ fn normalise_host(host: &str) -> Result<String, String> {
         idna::domain_to_ascii(host)
             .map_err(|_| "not a valid internationalised domain name".to_owned())?
     };
-    let valid_label = |label: &str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    let trimmed = ascii.strip_suffix('.').unwrap_or(&ascii);
-    if ascii.len() > 253 || !trimmed.split('.').all(valid_label) {
+    if ascii.len() > 253 || !is_host_name(&ascii) {
         return Err("not a valid host name (letters, digits, '-', '.')".to_owned());
     }
     Ok(ascii)
+}
+
+/// Whether `name` (in ASCII) is labels of letters, digits, `-` and `_`,
+/// each of 1 to 63 of them, joined by dots, with one more dot at the end
+/// allowed (the root). One pass over the bytes.
+fn is_host_name(name: &str) -> bool {
+    let labels = name.strip_suffix('.').unwrap_or(name);
+    let mut label_len = 0;
+    for byte in labels.bytes() {
+        match byte {
+            b'.' if label_len == 0 => return false,
+            b'.' => label_len = 0,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' if label_len < 63 => {
+                label_len += 1
+            }
+            _ => return false,
+        }
+    }
+    label_len > 0
 }
 
 #[cfg(test)]
@@ -423,6 +440,51 @@ mod tests {
             ("::ffff:8.8.8.8", None),
         ] {
             assert_eq!(internal_range(addr.parse().unwrap()), range, "{addr}");
+        }
+    }
+
+    /// `is_host_name` against the rule as it was written before: split at
+    /// dots, every label checked on its own.
+    #[test]
+    fn host_names_are_checked_as_label_by_label() {
+        let by_labels = |name: &str| {
+            let valid_label = |label: &str| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            };
+            name.strip_suffix('.')
+                .unwrap_or(name)
+                .split('.')
+                .all(valid_label)
+        };
+        // Every string of up to six bytes from this alphabet.
+        let alphabet = b"a.-_Z!";
+        let mut names = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = names
+                .iter()
+                .filter(|name| name.len() == names.last().map_or(0, String::len))
+                .flat_map(|name| {
+                    alphabet
+                        .iter()
+                        .map(move |&b| format!("{name}{}", b as char))
+                })
+                .collect();
+            names.extend(longer);
+        }
+        let long = |n: usize| "x".repeat(n);
+        names.extend([
+            long(63),
+            long(64),
+            format!("{}.{}", long(63), long(63)),
+            format!("a.{}.", long(64)),
+            format!("{}.", long(63)),
+        ]);
+        for name in &names {
+            assert_eq!(is_host_name(name), by_labels(name), "{name:?}");
         }
     }
 
