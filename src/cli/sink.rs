@@ -3,13 +3,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fetch_headers::fetch::{Outcome, Sink, Stop, StopReason};
 use fetch_headers::runtime::{self, channel::Sender};
 
 use super::report::{json, text, timeline::Timeline};
-use super::writer::Chunk;
+use super::writer::{Buffers, Chunk};
 
 /// Hand-over size that does not wait for the end of the turn.
 const FLUSH_AT: usize = 64 * 1024;
@@ -36,6 +37,8 @@ pub(crate) struct Format {
 pub(crate) struct CliSink {
     format: Format,
     tx: Sender<Chunk>,
+    /// Where the writer thread gives the chunks' buffers back.
+    buffers: Arc<Buffers>,
     pending: RefCell<Chunk>,
     flush_scheduled: Cell<bool>,
     /// Every outcome's timings, only with `--timeline`.
@@ -45,17 +48,20 @@ pub(crate) struct CliSink {
 }
 
 impl CliSink {
-    /// A sink handing its text to `tx`, keeping a timeline if given one.
-    /// Stops the run through `stop` when the output closes.
+    /// A sink handing its text to `tx`, in buffers taken from `buffers`,
+    /// keeping a timeline if given one. Stops the run through `stop` when
+    /// the output closes.
     pub(crate) fn new(
         format: Format,
         tx: Sender<Chunk>,
+        buffers: Arc<Buffers>,
         timeline: Option<Timeline>,
         stop: Stop,
     ) -> Rc<Self> {
         Rc::new(CliSink {
             format,
             tx,
+            buffers,
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
             timeline: RefCell::new(timeline),
@@ -95,10 +101,10 @@ impl CliSink {
         if pending.text.is_empty() && pending.ok + pending.failed == 0 {
             return;
         }
-        // The next chunk starts as large as this one ended: one allocation
-        // per hand-over, none while it fills.
+        // The next chunk goes into a buffer the writer has given back, or
+        // one as large as this chunk ended, so it rarely grows as it fills.
         let next = Chunk {
-            text: Vec::with_capacity(pending.text.len()),
+            text: self.buffers.take(pending.text.len()),
             ..Chunk::default()
         };
         let chunk = std::mem::replace(&mut *pending, next);
