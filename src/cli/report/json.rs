@@ -117,10 +117,7 @@ impl<'a> JsonWriter<'a> {
     /// Bytes from a peer as a string: valid UTF-8 as is, anything else
     /// with the undecodable bytes as `\xNN` (see [`escape_line`]).
     pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
-        match std::str::from_utf8(value) {
-            Ok(text) => self.string(text),
-            Err(_) => self.string(&escape_line(value)),
-        }
+        self.joined(std::iter::once(value))
     }
 
     /// `null`.
@@ -187,17 +184,39 @@ impl<'a> JsonWriter<'a> {
         self
     }
 
-    /// Valid UTF-8 `parts`, joined by single spaces, as one string.
-    fn joined<'t>(&mut self, parts: impl IntoIterator<Item = &'t str>) -> &mut Self {
+    /// Bytes from a peer, `parts` joined by single spaces, as one string:
+    /// what [`bytes`](Self::bytes) makes of the joined bytes, written with
+    /// no buffer of its own (but when they are not UTF-8).
+    fn joined<'b>(&mut self, parts: impl Iterator<Item = &'b [u8]> + Clone) -> &mut Self {
         self.separate();
+        let start = self.out.len();
         self.out.push(b'"');
-        for (i, part) in parts.into_iter().enumerate() {
+        // A space cannot complete a UTF-8 sequence, so the joined bytes are
+        // UTF-8 exactly when each part is: they are written part by part.
+        let mut utf8 = true;
+        for (i, part) in parts.clone().enumerate() {
             if i > 0 {
                 self.out.push(b' ');
             }
-            escape_json(self.out, part);
+            if !escape_json_bytes(self.out, part) {
+                utf8 = false;
+                break;
+            }
         }
-        self.out.push(b'"');
+        if utf8 {
+            self.out.push(b'"');
+            return self;
+        }
+        // Not UTF-8 (rare): written again, joined and escaped first.
+        self.out.truncate(start);
+        let mut joined = Vec::new();
+        for (i, part) in parts.enumerate() {
+            if i > 0 {
+                joined.push(b' ');
+            }
+            joined.extend_from_slice(part);
+        }
+        string_literal(self.out, &escape_line(&joined));
         self
     }
 }
@@ -209,20 +228,62 @@ fn string_literal(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// The bytes at which a scan of ASCII text for JSON stops: those JSON
+/// escapes (`"`, `\`, the controls, DEL) and any byte of a non-ASCII
+/// character. One lookup per byte.
+const STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        stop[byte] = byte < 0x20 || byte >= 0x7f || byte == b'"' as usize || byte == b'\\' as usize;
+        byte += 1;
+    }
+    stop
+};
+
 /// Appends `text` escaped for the inside of a JSON string. Runs of bytes
 /// that need no escape (all but `"`, `\`, the ASCII controls and DEL;
 /// every byte of a non-ASCII character among them) are copied whole.
 fn escape_json(out: &mut Vec<u8>, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut bytes = text.as_bytes();
+    while !bytes.is_empty() {
+        let rest = &bytes[escape_json_ascii(out, bytes)..];
+        // Non-ASCII characters of valid text never need an escape.
+        let other = rest.iter().position(u8::is_ascii).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..other]);
+        bytes = &rest[other..];
+    }
+}
+
+/// Appends a peer's `bytes` escaped for the inside of a JSON string, and
+/// says whether they are UTF-8 (when they are not, some of them have been
+/// appended all the same). As in `escape_line_into`, ASCII needs no UTF-8
+/// check; only from the first non-ASCII byte on is the rest checked.
+fn escape_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let ascii = escape_json_ascii(out, bytes);
+    match std::str::from_utf8(&bytes[ascii..]) {
+        Ok(rest) => {
+            escape_json(out, rest);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Appends `bytes` escaped for the inside of a JSON string up to their
+/// first non-ASCII byte, and returns how many it took.
+fn escape_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut at = 0;
     loop {
-        let run = bytes
+        let run = bytes[at..]
             .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b == 0x7f)
-            .unwrap_or(bytes.len());
-        out.extend_from_slice(&bytes[..run]);
-        let Some((&byte, rest)) = bytes[run..].split_first() else {
-            return;
+            .position(|&b| STOP[usize::from(b)])
+            .map_or(bytes.len(), |n| at + n);
+        out.extend_from_slice(&bytes[at..run]);
+        let byte = match bytes.get(run) {
+            Some(&byte) if byte.is_ascii() => byte,
+            _ => return run,
         };
         match byte {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -230,14 +291,14 @@ fn escape_json(out: &mut Vec<u8>, text: &str) {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            // `\u00XX`: the other controls and DEL are all below 0x80.
+            // `\u00XX`: the other controls and DEL.
             _ => {
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[usize::from(byte >> 4)]);
                 out.push(HEX[usize::from(byte & 0xf)]);
             }
         }
-        bytes = rest;
+        at = run + 1;
     }
 }
 
@@ -506,30 +567,10 @@ fn fields_as_sent(json: &mut JsonWriter<'_>, head: &ResponseHead) {
         // The lines folded onto this one, looked at without taking them.
         let folds = lines.clone().take_while(is_folded).map(<[u8]>::trim_ascii);
         json.begin_array().bytes(name);
-        // A space cannot complete a UTF-8 sequence, so the joined value is
-        // valid exactly when each part is, and written part by part.
-        match utf8(value) {
-            Some(first) if folds.clone().all(|part| utf8(part).is_some()) => {
-                json.joined(std::iter::once(first).chain(folds.filter_map(utf8)));
-            }
-            // Not UTF-8 (rare): joined first, then escaped as a whole.
-            _ => {
-                let mut joined = value.to_vec();
-                for part in folds {
-                    joined.push(b' ');
-                    joined.extend_from_slice(part);
-                }
-                json.bytes(&joined);
-            }
-        }
+        json.joined(std::iter::once(value).chain(folds));
         json.end_array();
         while lines.next_if(is_folded).is_some() {}
     }
-}
-
-/// `bytes` as text, if they are UTF-8.
-fn utf8(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]
@@ -618,6 +659,33 @@ mod tests {
             });
             assert_eq!(new, old_string_literal(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn peer_bytes_are_written_as_before() {
+        let values: &[&[u8]] = &[
+            b"",
+            b"nginx",
+            b"a\"b\\c\x01\x7f",
+            "café 正常 😀 \u{9b}".as_bytes(),
+            b"caf\xe9",
+            b"\xff\xfe",
+            b"ok \xe6\xad",
+            b"\\ \x1b[2J \xc2",
+        ];
+        for value in values {
+            let new = written(|out| {
+                JsonWriter::new(out).bytes(value);
+            });
+            assert_eq!(new, old_bytes(value), "{value:?}");
+        }
+        // In an array, the rewrite of a value that is not UTF-8 keeps the
+        // comma before it.
+        let new = written(|out| {
+            let mut json = JsonWriter::new(out);
+            json.begin_array().bytes(b"a").bytes(b"\xff").end_array();
+        });
+        assert_eq!(new, r#"["a","\\xff"]"#);
     }
 
     #[test]
