@@ -10,6 +10,7 @@
 //! line; only an error's message is formatted, by its `Display`.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
 use fetch_headers::http::{escape_line_into, escaped, ResponseHead};
@@ -65,8 +66,21 @@ pub(crate) fn redirect(out: &mut Vec<u8>, target: &str, location: &str) {
 }
 
 fn heads(out: &mut Vec<u8>, label: &str, heads: &[ResponseHead]) {
+    // `LABEL header > ` is the same for every line: written out for the
+    // first, then copied from there.
+    let mut prefix = None;
     for line in heads.iter().flat_map(ResponseHead::lines) {
-        tagged(out, label, " header > ", line);
+        match &prefix {
+            Some(range) => out.extend_from_within(Range::clone(range)),
+            None => {
+                let start = out.len();
+                out.extend_from_slice(label.as_bytes());
+                out.extend_from_slice(b" header > ");
+                prefix = Some(start..out.len());
+            }
+        }
+        escape_line_into(out, line);
+        out.push(b'\n');
     }
 }
 
