@@ -10,10 +10,12 @@
 //!
 //! An outcome is written on the loop thread for every target, so its path
 //! is kept cheap: strings are copied in runs of bytes that need no escape,
-//! integers, addresses and durations are written digit by digit, and
-//! header fields are taken straight from the head's lines. Nothing on it
-//! allocates (but for a header that is not UTF-8) or goes through
-//! `core::fmt` (but for an IPv6 address and an error's message).
+//! integers, IPv4 addresses and durations are written digit by digit, and
+//! header fields are taken straight from the head's lines. Writing a
+//! plain-HTTP answer allocates nothing and formats nothing with
+//! `core::fmt`, unless a header is not UTF-8, the address is IPv6, or a
+//! duration lies exactly halfway between two microseconds (or lasts
+//! twelve days); errors and TLS facts are formatted by their `Display`.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
