@@ -84,10 +84,18 @@ impl ResponseHead {
     /// `HOST header > LINE`. Print them through
     /// [`escape_line`](super::escape_line).
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone + '_ {
-        self.raw
-            .split_inclusive(|&b| b == b'\n')
-            .map(without_line_ending)
-            .take_while(|line| !line.is_empty())
+        let mut rest = self.raw.as_slice();
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |newline| newline + 1);
+            let (line, after) = rest.split_at(end);
+            rest = after;
+            Some(line)
+        })
+        .map(without_line_ending)
+        .take_while(|line| !line.is_empty())
     }
 
     /// The value of the first header named `name`, compared ignoring ASCII

@@ -148,7 +148,7 @@ impl HeadParser {
         let start = consumed;
         let mut taken = self.buf.len();
         let mut held = self.buf.len() - self.line_start;
-        while let Some(newline) = chunk[consumed..].iter().position(|&b| b == b'\n') {
+        while let Some(newline) = memchr::memchr(b'\n', &chunk[consumed..]) {
             let line_end = consumed + newline + 1;
             let line = &chunk[consumed..line_end];
             let content = content_len(&self.buf[self.buf.len() - held..], line);
