@@ -566,12 +566,19 @@ fn fields_as_sent(json: &mut JsonWriter<'_>, head: &ResponseHead) {
             Some(colon) => (&line[..colon], line[colon + 1..].trim_ascii()),
             None => (line, &b""[..]),
         };
-        // The lines folded onto this one, looked at without taking them.
-        let folds = lines.clone().take_while(is_folded).map(<[u8]>::trim_ascii);
         json.begin_array().bytes(name);
-        json.joined(std::iter::once(value).chain(folds));
+        // Peeking keeps the next line for the next turn of the loop, so
+        // each line is found once.
+        if lines.peek().is_some_and(is_folded) {
+            // Lines folded onto this one (rare): looked at without taking
+            // them, then skipped.
+            let folds = lines.clone().take_while(is_folded).map(<[u8]>::trim_ascii);
+            json.joined(std::iter::once(value).chain(folds));
+            while lines.next_if(is_folded).is_some() {}
+        } else {
+            json.bytes(value);
+        }
         json.end_array();
-        while lines.next_if(is_folded).is_some() {}
     }
 }
 
