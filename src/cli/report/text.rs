@@ -7,7 +7,8 @@
 //! Outcomes are written as bytes straight into the buffer the writer
 //! thread gets: the target (escaped once per outcome), the tag, the line
 //! escaped in place. No `core::fmt` on the way, and nothing allocated per
-//! line; only an error's message is formatted, by its `Display`.
+//! line; only an error's message and a TLS session's summary are
+//! formatted, by their own code.
 
 use std::fmt::Write as _;
 use std::ops::Range;
