@@ -11,7 +11,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::thread;
 
 use fetch_headers::fetch::Targets;
-use fetch_headers::files::{Encoding, Errors};
+use fetch_headers::files::{Encoding, Errors, UTF_8};
 use fetch_headers::runtime::channel::{self, Receiver};
 
 use super::error::CliError;
@@ -181,10 +181,19 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize>
 /// The target on a line, if any: decoded, trimmed (with a UTF-8 BOM);
 /// blank and `#` lines skipped, and a `#` comment after the target cut off.
 fn target_of(line: &[u8], encoding: &Encoding) -> Option<String> {
-    // Decoding never fails with backslashreplace.
-    let text = encoding
-        .decode(line, Errors::BackslashReplace)
-        .unwrap_or_default();
+    // A UTF-8 line that is valid already is its own text: decoding would
+    // only copy it (and `utf-8-sig`'s BOM is trimmed below either way).
+    let decoded;
+    let text = match std::str::from_utf8(line) {
+        Ok(text) if *encoding == UTF_8 || encoding.name() == "utf-8-sig" => text,
+        // Decoding never fails with backslashreplace.
+        _ => {
+            decoded = encoding
+                .decode(line, Errors::BackslashReplace)
+                .unwrap_or_default();
+            &decoded
+        }
+    };
     let text = without_comment(text.trim_start_matches('\u{feff}')).trim();
     if text.is_empty() {
         return None;
@@ -195,12 +204,12 @@ fn target_of(line: &[u8], encoding: &Encoding) -> Option<String> {
 /// `line` up to a `#` that starts it or follows a blank: a comment. A `#`
 /// inside a target (a URL's fragment) is kept.
 fn without_comment(line: &str) -> &str {
-    let mut previous = ' ';
-    for (i, c) in line.char_indices() {
-        if c == '#' && previous.is_whitespace() {
+    // Most lines have no '#' at all: only a found one is looked at closer.
+    for (i, _) in line.match_indices('#') {
+        let previous = line[..i].chars().next_back().unwrap_or(' ');
+        if previous.is_whitespace() {
             return &line[..i];
         }
-        previous = c;
     }
     line
 }

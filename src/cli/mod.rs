@@ -41,6 +41,7 @@ use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -102,7 +103,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .map_err(CliError::setup("start the input thread"))?;
 
     let (tx, rx) = channel::channel(OUTPUT_QUEUE);
-    let writer = writer::spawn(rx, output, report.progress);
+    let buffers = Arc::new(writer::Buffers::default());
+    let writer = writer::spawn(rx, output, report.progress, buffers.clone());
     // A pipe's reader can leave (`| head -1`) while the writer has nothing
     // to write, so nothing would fail to tell us: a thread watches for it.
     let reader_left = match output_watch {
@@ -115,7 +117,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .then(|| Timeline::new(Instant::now()));
     runtime.record_spans(timeline.is_some());
     let stop = Stop::new();
-    let sink = CliSink::new(format, tx, timeline, stop.clone());
+    let sink = CliSink::new(format, tx, buffers, timeline, stop.clone());
     let handle = Rc::new(SinkHandle(sink.clone()));
     let (other_shards, done) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
     // A shard's targets first, so only its own count as done or not.
@@ -320,7 +322,7 @@ fn print_reports(report: &Report, loop_stats: &Stats, summary: &Summary, skipped
         let table = if report.json {
             stats::json(loop_stats, summary, skipped)
         } else {
-            stats::table(loop_stats, summary)
+            stats::table(loop_stats, summary).into_bytes()
         };
         stderr::write(&table);
     }

@@ -36,7 +36,8 @@ pub(crate) struct Shard {
 impl Shard {
     /// Whether `target` (a target line as given) is this shard's.
     pub(crate) fn owns(&self, target: &str) -> bool {
-        // One shard owns everything: no need to parse and hash the target.
+        // One shard owns everything: no need to parse the target for it
+        // (a run without --shard is shard 1/1).
         self.n == 1 || shard_key(target) % self.n == self.k - 1
     }
 }

@@ -3,13 +3,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fetch_headers::fetch::{Outcome, Sink, Stop, StopReason};
 use fetch_headers::runtime::{self, channel::Sender};
 
 use super::report::{json, text, timeline::Timeline};
-use super::writer::Chunk;
+use super::writer::{Buffers, Chunk};
 
 /// Hand-over size that does not wait for the end of the turn.
 const FLUSH_AT: usize = 64 * 1024;
@@ -36,6 +37,8 @@ pub(crate) struct Format {
 pub(crate) struct CliSink {
     format: Format,
     tx: Sender<Chunk>,
+    /// Where the writer thread gives the chunks' buffers back.
+    buffers: Arc<Buffers>,
     pending: RefCell<Chunk>,
     flush_scheduled: Cell<bool>,
     /// Every outcome's timings, only with `--timeline`.
@@ -45,17 +48,20 @@ pub(crate) struct CliSink {
 }
 
 impl CliSink {
-    /// A sink handing its text to `tx`, keeping a timeline if given one.
-    /// Stops the run through `stop` when the output closes.
+    /// A sink handing its text to `tx`, in buffers taken from `buffers`,
+    /// keeping a timeline if given one. Stops the run through `stop` when
+    /// the output closes.
     pub(crate) fn new(
         format: Format,
         tx: Sender<Chunk>,
+        buffers: Arc<Buffers>,
         timeline: Option<Timeline>,
         stop: Stop,
     ) -> Rc<Self> {
         Rc::new(CliSink {
             format,
             tx,
+            buffers,
             pending: RefCell::default(),
             flush_scheduled: Cell::new(false),
             timeline: RefCell::new(timeline),
@@ -70,10 +76,12 @@ impl CliSink {
         self.stop.request(StopReason::OutputClosed, Duration::ZERO);
     }
 
-    /// Queues `text` (carrying `ok` and `failed` outcomes) for the writer.
-    fn add(self: &Rc<Self>, text: &str, ok: u64, failed: u64) {
+    /// Lets `write` append text (carrying `ok` and `failed` outcomes) to
+    /// the chunk for the writer: formatted straight into it, with no
+    /// buffer of its own.
+    fn add(self: &Rc<Self>, ok: u64, failed: u64, write: impl FnOnce(&mut Vec<u8>)) {
         let mut pending = self.pending.borrow_mut();
-        pending.text.push_str(text);
+        write(&mut pending.text);
         pending.ok += ok;
         pending.failed += failed;
         let full = pending.text.len() >= FLUSH_AT;
@@ -89,10 +97,21 @@ impl CliSink {
     /// Hands what is pending to the writer thread.
     pub(crate) fn flush(&self) {
         self.flush_scheduled.set(false);
-        let chunk = self.pending.take();
+        let mut pending = self.pending.borrow_mut();
+        if pending.text.is_empty() && pending.ok + pending.failed == 0 {
+            return;
+        }
+        // The next chunk goes into a buffer the writer has given back, or
+        // one as large as this chunk ended, so it rarely grows as it fills.
+        let next = Chunk {
+            text: self.buffers.take(pending.text.len()),
+            ..Chunk::default()
+        };
+        let chunk = std::mem::replace(&mut *pending, next);
+        drop(pending);
         // The writer thread only goes away when it failed to write (the
         // error is reported at the end).
-        if (!chunk.text.is_empty() || chunk.ok + chunk.failed > 0) && self.tx.push(chunk).is_err() {
+        if self.tx.push(chunk).is_err() {
             self.output_closed();
         }
     }
@@ -110,9 +129,7 @@ impl Sink for SinkHandle {
     fn started(&self, target: &str) {
         let format = self.0.format;
         if format.verbose && !format.json {
-            let mut line = String::new();
-            text::started(&mut line, target);
-            self.0.add(&line, 0, 0);
+            self.0.add(0, 0, |out| text::started(out, target));
         }
     }
 
@@ -121,18 +138,15 @@ impl Sink for SinkHandle {
     }
 
     fn line(&self, target: &str, line: &[u8]) {
-        let mut out = String::new();
-        text::line(&mut out, target, line);
-        self.0.add(&out, 0, 0);
+        self.0.add(0, 0, |out| text::line(out, target, line));
     }
 
     fn redirected(&self, target: &str, location: &str) {
         // Without --live the outcome prints its hops; with it, their lines
         // went out as they came, and so does the hop between them.
         if self.0.format.live {
-            let mut out = String::new();
-            text::redirect(&mut out, target, location);
-            self.0.add(&out, 0, 0);
+            self.0
+                .add(0, 0, |out| text::redirect(out, target, location));
         }
     }
 
@@ -145,17 +159,17 @@ impl Sink for SinkHandle {
             timeline.add(&outcome);
         }
         let format = self.0.format;
-        let mut out = String::new();
-        if format.json {
-            json::outcome(&mut out, &outcome);
-        } else if format.live {
-            // A head's lines were printed as they came; a failure is not.
-            text::failure(&mut out, &outcome);
-        } else {
-            text::outcome(&mut out, &outcome);
-        }
         let ok = outcome.result.is_ok() as u64;
-        self.0.add(&out, ok, 1 - ok);
+        self.0.add(ok, 1 - ok, |out| {
+            if format.json {
+                json::outcome(out, &outcome);
+            } else if format.live {
+                // A head's lines were printed as they came; a failure is not.
+                text::failure(out, &outcome);
+            } else {
+                text::outcome(out, &outcome);
+            }
+        });
     }
 
     async fn ready(&self) {

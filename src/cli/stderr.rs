@@ -11,14 +11,14 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
-/// Writes `text` to stderr as is, in one write where the OS allows,
-/// ignoring failure.
-pub(crate) fn write(text: &str) {
+/// Writes `text` (a `&str`, or the bytes of text) to stderr as is, in one
+/// write where the OS allows, ignoring failure.
+pub(crate) fn write(text: impl AsRef<[u8]>) {
     // Locked, so a line from another thread cannot land inside this one.
-    let _ = io::stderr().lock().write_all(text.as_bytes());
+    let _ = io::stderr().lock().write_all(text.as_ref());
 }
 
 /// Writes `text` and a newline to stderr, ignoring failure.
 pub(crate) fn line(text: impl Display) {
-    write(&format!("{text}\n"));
+    write(format!("{text}\n"));
 }

@@ -3,11 +3,13 @@
 //!
 //! The loop hands it [`Chunk`]s through a bounded channel; it writes each,
 //! flushes when no more are queued, and on a terminal keeps a progress line
-//! on stderr. When the results go to that same terminal, the progress line
+//! on stderr. The emptied buffers go back to the loop through [`Buffers`],
+//! so the same few allocations carry every chunk. When the results go to that same terminal, the progress line
 //! is erased before each write, so no result is glued to its end.
 
 use std::io::{self, Write};
 use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,9 +21,45 @@ use super::stderr;
 /// Text for the writer thread, with how many outcomes it carries.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
-    pub(crate) text: String,
+    /// UTF-8 text, as the reports write it: bytes, since they are only
+    /// written out.
+    pub(crate) text: Vec<u8>,
     pub(crate) ok: u64,
     pub(crate) failed: u64,
+}
+
+/// Emptied chunk buffers on their way back from the writer thread to the
+/// sink that fills them. Without it, each hand-over allocated a buffer on
+/// the loop thread (a large one, which costs `malloc` more) and freed it on
+/// the writer thread. A few buffers are kept, none too large, so the pool
+/// holds little memory however the run goes.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    /// Buffers kept at most: the writer rarely holds more than a couple.
+    const KEEP: usize = 4;
+    /// Buffers that grew larger than this (a chunk carrying huge heads) are
+    /// freed rather than kept.
+    const MAX_CAPACITY: usize = 256 * 1024;
+
+    /// An empty buffer: a kept one, or a new one of `capacity`.
+    pub(crate) fn take(&self, capacity: usize) -> Vec<u8> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        kept.unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+
+    /// Keeps `buffer` for another chunk, if there is room for it.
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        if buffer.capacity() > Self::MAX_CAPACITY {
+            return;
+        }
+        buffer.clear();
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < Self::KEEP {
+            kept.push(buffer);
+        }
+    }
 }
 
 /// How often the progress line is redrawn.
@@ -49,16 +87,18 @@ pub(crate) enum Progress {
     SharingTheTerminal,
 }
 
-/// Starts the writer thread on `out`; it ends when the sending side is
-/// dropped, or at the first write error.
+/// Starts the writer thread on `out`, giving each chunk's buffer back to
+/// `buffers` once written; it ends when the sending side is dropped, or at
+/// the first write error.
 pub(crate) fn spawn(
     rx: Receiver<Chunk>,
     out: Box<dyn Write + Send>,
     progress: Progress,
+    buffers: Arc<Buffers>,
 ) -> thread::JoinHandle<Report> {
     thread::spawn(move || {
         let mut failed = 0;
-        let result = write_all(&rx, out, progress, &mut failed);
+        let result = write_all(&rx, out, progress, &buffers, &mut failed);
         Report { failed, result }
     })
 }
@@ -68,6 +108,7 @@ fn write_all(
     rx: &Receiver<Chunk>,
     mut out: Box<dyn Write + Send>,
     progress: Progress,
+    buffers: &Buffers,
     failed: &mut u64,
 ) -> io::Result<()> {
     let started = Instant::now();
@@ -80,9 +121,10 @@ fn write_all(
             stderr::write("\r\x1b[K");
             shown = false;
         }
-        out.write_all(chunk.text.as_bytes())?;
+        out.write_all(&chunk.text)?;
         ok += chunk.ok;
         *failed += chunk.failed;
+        buffers.give_back(chunk.text);
         if rx.is_empty() {
             out.flush()?;
         }
@@ -96,7 +138,7 @@ fn write_all(
             last_progress = Instant::now();
             let done = ok + *failed;
             let rate = done as f64 / started.elapsed().as_secs_f64();
-            stderr::write(&format!(
+            stderr::write(format!(
                 "\r\x1b[K{done} done: {ok} ok, {} failed, {rate:.0} hosts/s",
                 *failed
             ));

@@ -47,7 +47,9 @@ use super::target::{
 };
 use super::{Config, Dns, Sink};
 use crate::http::redirect::{self, LocationError};
-use crate::http::{without_line_ending, Feed, HeadParser, ResponseHead};
+use crate::http::{
+    without_line_ending, Feed, HeadParser, RequestError, RequestTemplate, ResponseHead,
+};
 use crate::net::dns::wire::Name;
 use crate::net::dns::{LookupError, StubResolver};
 use crate::net::{ConnectError, Connecting, Resolver, TcpStream};
@@ -68,6 +70,10 @@ pub(crate) struct RunContext {
     pub(crate) stub: Option<StubResolver>,
     /// The one buffer every read goes to; only head bytes are kept.
     pub(crate) scratch: RefCell<Vec<u8>>,
+    /// What every request of the run has in common, laid out once.
+    request: RequestTemplate,
+    /// The one buffer every request is written into as it is sent.
+    request_bytes: RefCell<String>,
     /// The fetches in flight, for a stopped run to interrupt.
     pub(crate) interrupts: Interrupts,
     /// The TLS client, made when the first `https` target needs it.
@@ -91,6 +97,13 @@ impl RunContext {
                 }
                 Dns::System => None,
             },
+            request: RequestTemplate::new(
+                config.method,
+                &config.user_agent,
+                &config.headers,
+                config.version,
+            ),
+            request_bytes: RefCell::default(),
             config,
             scratch: RefCell::new(vec![0; SCRATCH_SIZE]),
             interrupts: Interrupts::default(),
@@ -144,10 +157,11 @@ struct Handshaking {
     addr: SocketAddr,
 }
 
-/// The request, and how much of it is out.
+/// How much of the request is out. The request itself is not kept: it is
+/// written into the run's one request buffer each time this phase runs
+/// (see [`Fetch::send`]).
 struct Sending {
     conn: Conn,
-    request: Vec<u8>,
     written: usize,
 }
 
@@ -503,27 +517,38 @@ impl<'a, S: Sink> Fetch<'a, S> {
         }
     }
 
-    /// Builds the request and switches the timer to the read limit.
+    /// Switches the timer to the read limit, and starts sending.
     fn start_request(&mut self, conn: Conn) -> Step {
-        // `Config::check_request` has vetted the options already; what can
-        // still fail here comes from the target itself.
-        let request = match self.config().request(&self.target).to_bytes() {
-            Ok(request) => request,
-            Err(e) => return Step::Done(Err(e.into())),
-        };
         self.renew_read_deadline();
-        Step::Next(Phase::Send(Sending {
-            conn,
-            request,
-            written: 0,
-        }))
+        Step::Next(Phase::Send(Sending { conn, written: 0 }))
+    }
+
+    /// Writes this fetch's request into `out`: the run's template, with
+    /// the target's path (which `start` set from `--path` on the first
+    /// hop) and its `Host`.
+    fn write_request(&self, out: &mut String) -> Result<(), RequestError> {
+        out.clear();
+        self.run.request.write(out, &self.target.path, |out| {
+            self.target.write_host_header(out)
+        })
     }
 
     /// Send: write the request until every byte is out (under TLS: until
     /// every record is on the socket).
+    ///
+    /// The request depends only on the target and the run's settings, so
+    /// it is written afresh into the run's request buffer each time this
+    /// phase runs, rather than kept by every fetch; only a full send
+    /// buffer makes it run more than once. `Config::check_request` has
+    /// vetted the options already; what can still fail here comes from
+    /// the target itself.
     fn send(&mut self, mut sending: Sending, cx: &mut Context<'_>) -> Step {
-        while sending.written < sending.request.len() {
-            let rest = &sending.request[sending.written..];
+        let mut request = self.run.request_bytes.borrow_mut();
+        if let Err(e) = self.write_request(&mut request) {
+            return Step::Done(Err(e.into()));
+        }
+        while sending.written < request.len() {
+            let rest = &request.as_bytes()[sending.written..];
             match sending.conn.poll_write(cx, rest) {
                 Poll::Pending => return Step::Wait(Phase::Send(sending)),
                 Poll::Ready(Ok(0)) => {
@@ -534,6 +559,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 Poll::Ready(Err(e)) => return Step::Done(Err(e)),
             }
         }
+        drop(request);
         match sending.conn.poll_flush(cx) {
             Poll::Pending => return Step::Wait(Phase::Send(sending)),
             Poll::Ready(Err(e)) => return Step::Done(Err(e)),

@@ -50,15 +50,24 @@ impl Target {
     /// The `Host` header value: the host, bracketed if IPv6, with `:port`
     /// unless it is the scheme's default.
     pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut out = String::with_capacity(self.host.len() + 8);
+        self.write_host_header(&mut out);
+        out
+    }
+
+    /// Appends [`host_header`](Self::host_header) to `out`: the request of
+    /// every fetch gets it this way, with no `String` of its own.
+    pub fn write_host_header(&self, out: &mut String) {
+        if self.host.contains(':') {
+            out.push('[');
+            out.push_str(&self.host);
+            out.push(']');
         } else {
-            self.host.clone()
-        };
-        if self.port == self.scheme.default_port() {
-            host
-        } else {
-            format!("{host}:{}", self.port)
+            out.push_str(&self.host);
+        }
+        if self.port != self.scheme.default_port() {
+            out.push(':');
+            push_decimal(out, self.port);
         }
     }
 
@@ -69,12 +78,26 @@ impl Target {
 
     /// `http[s]://host[:port]/path`, for reports.
     pub fn url(&self) -> String {
-        format!(
-            "{}://{}{}",
-            self.scheme.as_str(),
-            self.host_header(),
-            self.path
-        )
+        let scheme = self.scheme.as_str();
+        let mut url =
+            String::with_capacity(scheme.len() + 3 + self.host.len() + 8 + self.path.len());
+        url.push_str(scheme);
+        url.push_str("://");
+        self.write_host_header(&mut url);
+        url.push_str(&self.path);
+        url
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u16) {
+    let mut divisor = 10_000;
+    while divisor > 1 && n < divisor {
+        divisor /= 10;
+    }
+    while divisor > 0 {
+        out.push(char::from(b'0' + (n / divisor % 10) as u8));
+        divisor /= 10;
     }
 }
 
@@ -103,7 +126,7 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
 pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetError> {
     let bad = |why: &str| TargetError(format!("'{input}': {why}"));
     let text = input.trim();
-    let (scheme, rest) = match text.split_once("://") {
+    let (scheme, rest) = match split_scheme(text) {
         None => (scheme, text),
         Some((given, rest)) if given.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
         Some((given, rest)) if given.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
@@ -116,7 +139,7 @@ pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetErro
     // A fragment (`#...`) names a part of the page for the browser; it is
     // never sent to the server.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (authority, path) = match rest.find(['/', '?']) {
+    let (authority, path) = match rest.bytes().position(|b| b == b'/' || b == b'?') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
@@ -228,21 +251,27 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), &'static str
             },
         };
     }
-    // Two colons or more without brackets can only be a whole IPv6
-    // address, on the default port: `::1:8080` is the address ::1:8080, and
-    // a port needs brackets, as in `[::1]:8080`.
-    if authority.matches(':').count() > 1 {
-        return match authority.parse::<Ipv6Addr>() {
+    match authority.split_once(':') {
+        // Two colons or more without brackets can only be a whole IPv6
+        // address, on the default port: `::1:8080` is the address
+        // ::1:8080, and a port needs brackets, as in `[::1]:8080`.
+        Some((_, after)) if after.contains(':') => match authority.parse::<Ipv6Addr>() {
             Ok(_) => Ok((authority, None)),
             Err(_) => {
                 Err("more than one ':' (an IPv6 address with a port goes in [ ], as [::1]:8080)")
             }
-        };
-    }
-    match authority.split_once(':') {
+        },
         Some((host, port)) => Ok((host, Some(port))),
         None => Ok((authority, None)),
     }
+}
+
+/// Splits `scheme://rest` at the first `://`, if there is one.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    // A byte search: `str::split_once("://")` sets up a general substring
+    // searcher, which costs more than the search for a target this short.
+    let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((&text[..at], &text[at + 3..]))
 }
 
 /// Checks a host and converts an internationalised name to ASCII.
@@ -264,18 +293,29 @@ fn normalise_host(host: &str) -> Result<String, String> {
         idna::domain_to_ascii(host)
             .map_err(|_| "not a valid internationalised domain name".to_owned())?
     };
-    let valid_label = |label: &str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    let trimmed = ascii.strip_suffix('.').unwrap_or(&ascii);
-    if ascii.len() > 253 || !trimmed.split('.').all(valid_label) {
+    if ascii.len() > 253 || !is_host_name(&ascii) {
         return Err("not a valid host name (letters, digits, '-', '.')".to_owned());
     }
     Ok(ascii)
+}
+
+/// Whether `name` (in ASCII) is labels of letters, digits, `-` and `_`,
+/// each of 1 to 63 of them, joined by dots, with one more dot at the end
+/// allowed (the root). One pass over the bytes.
+fn is_host_name(name: &str) -> bool {
+    let labels = name.strip_suffix('.').unwrap_or(name);
+    let mut label_len = 0;
+    for byte in labels.bytes() {
+        match byte {
+            b'.' if label_len == 0 => return false,
+            b'.' => label_len = 0,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' if label_len < 63 => {
+                label_len += 1
+            }
+            _ => return false,
+        }
+    }
+    label_len > 0
 }
 
 #[cfg(test)]
@@ -403,6 +443,51 @@ mod tests {
         }
     }
 
+    /// `is_host_name` against the rule as it was written before: split at
+    /// dots, every label checked on its own.
+    #[test]
+    fn host_names_are_checked_as_label_by_label() {
+        let by_labels = |name: &str| {
+            let valid_label = |label: &str| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            };
+            name.strip_suffix('.')
+                .unwrap_or(name)
+                .split('.')
+                .all(valid_label)
+        };
+        // Every string of up to six bytes from this alphabet.
+        let alphabet = b"a.-_Z!";
+        let mut names = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = names
+                .iter()
+                .filter(|name| name.len() == names.last().map_or(0, String::len))
+                .flat_map(|name| {
+                    alphabet
+                        .iter()
+                        .map(move |&b| format!("{name}{}", b as char))
+                })
+                .collect();
+            names.extend(longer);
+        }
+        let long = |n: usize| "x".repeat(n);
+        names.extend([
+            long(63),
+            long(64),
+            format!("{}.{}", long(63), long(63)),
+            format!("a.{}.", long(64)),
+            format!("{}.", long(63)),
+        ]);
+        for name in &names {
+            assert_eq!(is_host_name(name), by_labels(name), "{name:?}");
+        }
+    }
+
     #[test]
     fn host_header_brackets_v6_and_adds_odd_ports() {
         assert_eq!(
@@ -411,5 +496,17 @@ mod tests {
         );
         assert_eq!(parse_target("h").unwrap().host_header(), "h");
         assert_eq!(parse_target("h:81").unwrap().url(), "http://h:81/");
+        for port in [1, 9, 10, 99, 100, 443, 8080, 10000, 65535] {
+            let target = parse_target(&format!("h:{port}")).unwrap();
+            assert_eq!(target.host_header(), format!("h:{port}"));
+            let target = parse_target(&format!("https://[::1]:{port}/p")).unwrap();
+            let want = if port == 443 {
+                "[::1]".to_owned()
+            } else {
+                format!("[::1]:{port}")
+            };
+            assert_eq!(target.host_header(), want);
+            assert_eq!(target.url(), format!("https://{want}/p"));
+        }
     }
 }

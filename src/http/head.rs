@@ -1,55 +1,109 @@
 //! A parsed response head.
 
+use std::fmt;
+
 use httparse::{ParserConfig, Status};
 
 use super::{HeadError, ProtocolError};
 
 /// One complete response head: the status line and the header fields.
 ///
-/// Everything is owned and kept as received: header values and the reason
-/// phrase are bytes, because servers do send Latin-1 and worse, and a header
-/// fetcher must report them rather than reject them. Header order, case and
+/// The head owns one buffer, its bytes exactly as received
+/// ([`raw`](Self::raw)); the reason phrase and each header field are
+/// spans of it, so parsing a head of any size makes at most one more
+/// allocation (the list of spans). Header values and the reason phrase are
+/// bytes, because servers do send Latin-1 and worse, and a header fetcher
+/// must report them rather than reject them. Header order, case and
 /// duplicates are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ResponseHead {
     /// The minor version: 0 for `HTTP/1.0`, 1 for `HTTP/1.1`.
     pub version: u8,
     /// The three-digit status code.
     pub status: u16,
+    /// Where the reason phrase is in `raw`.
+    reason: Span,
+    /// Where each field `httparse` accepted is in `raw`, in order.
+    fields: Vec<Field>,
+    /// The head exactly as received from its status line on, line endings
+    /// and final empty line included.
+    raw: Vec<u8>,
+}
+
+/// A range of a head's `raw` bytes. Spans are made only by
+/// [`ResponseHead::parse`], from slices of the buffer they index, so they
+/// are always in bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// One header field: its name and value as spans of `raw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    name: Span,
+    value: Span,
+}
+
+/// Heads with at most this many lines are parsed with `httparse`'s header
+/// slots on the stack (32 bytes each); only a larger head needs a `Vec`.
+const STACK_SLOTS: usize = 32;
+
+impl ResponseHead {
     /// The reason phrase (`OK`), possibly empty, as received.
-    pub reason: Vec<u8>,
+    pub fn reason(&self) -> &[u8] {
+        self.bytes(self.reason)
+    }
+
     /// The header fields `httparse` accepted, in order, names as sent.
     ///
     /// A line that is not a valid field (say, a control byte in a value) is
     /// left out here but still appears in [`lines`](Self::lines), so one bad
-    /// header does not lose the whole response.
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// header does not lose the whole response. A folded value (a line
+    /// continued on the next) is given as sent, line break included.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + '_ {
+        self.fields.iter().map(|field| {
+            // httparse accepts only token bytes (ASCII) in a name, so this
+            // is never the empty fallback.
+            let name = std::str::from_utf8(self.bytes(field.name)).unwrap_or_default();
+            (name, self.bytes(field.value))
+        })
+    }
+
     /// The head exactly as received from its status line on, line endings
     /// and final empty line included. [`lines`](Self::lines) splits it.
     /// (Empty lines before the status line, which the parser skips, are not
     /// part of it.)
-    pub raw: Vec<u8>,
-}
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
 
-impl ResponseHead {
     /// Each line of the head as received, without its line ending and
     /// without the final empty line: what the seed printed as
     /// `HOST header > LINE`. Print them through
     /// [`escape_line`](super::escape_line).
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.raw
-            .split_inclusive(|&b| b == b'\n')
-            .map(without_line_ending)
-            .take_while(|line| !line.is_empty())
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone + '_ {
+        let mut rest = self.raw.as_slice();
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |newline| newline + 1);
+            let (line, after) = rest.split_at(end);
+            rest = after;
+            Some(line)
+        })
+        .map(without_line_ending)
+        .take_while(|line| !line.is_empty())
     }
 
     /// The value of the first header named `name`, compared ignoring ASCII
     /// case, as HTTP field names are.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_slice())
+            .map(|(_, value)| value)
     }
 
     /// Whether this is an interim `1xx` head, after which the real response
@@ -61,13 +115,25 @@ impl ResponseHead {
         (100..200).contains(&self.status) && self.status != 101
     }
 
+    /// The bytes of `span`.
+    fn bytes(&self, span: Span) -> &[u8] {
+        self.raw.get(span.start..span.end).unwrap_or_default()
+    }
+
     /// Parses a complete head (`raw` ends with its empty line) that has
     /// `line_count` non-empty lines.
     pub(super) fn parse(raw: Vec<u8>, line_count: usize) -> Result<Self, HeadError> {
         // One header slot per line is always enough: the status line is not
         // a header, and a folded line joins the header above it.
-        let mut slots = vec![httparse::EMPTY_HEADER; line_count];
-        let mut response = httparse::Response::new(&mut slots);
+        let mut on_stack = [httparse::EMPTY_HEADER; STACK_SLOTS];
+        let mut on_heap = Vec::new();
+        let slots = if line_count <= STACK_SLOTS {
+            &mut on_stack[..line_count]
+        } else {
+            on_heap.resize(line_count, httparse::EMPTY_HEADER);
+            &mut on_heap[..]
+        };
+        let mut response = httparse::Response::new(slots);
         match config().parse_response(&mut response, &raw) {
             Ok(Status::Complete(_)) => {}
             // Cannot happen for a buffer that ends with an empty line, but
@@ -78,10 +144,16 @@ impl ResponseHead {
         let (Some(version), Some(status)) = (response.version, response.code) else {
             return Err(truncated(&raw));
         };
-        let headers = response
+        // httparse copies nothing: each name and value it gives is a slice
+        // of `raw`, so where it starts in `raw` is the difference of the
+        // two addresses.
+        let fields = response
             .headers
             .iter()
-            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .map(|h| Field {
+                name: span_in(&raw, h.name.as_bytes()),
+                value: span_in(&raw, h.value),
+            })
             .collect();
 
         // httparse drops a reason phrase that is not ASCII, so take it from
@@ -92,16 +164,43 @@ impl ResponseHead {
             .map(trim_spaces)
             .and_then(|rest| rest.get("200".len()..))
             .map(trim_spaces)
-            .unwrap_or_default()
-            .to_vec();
+            .unwrap_or_default();
+        let reason = span_in(&raw, reason);
 
         Ok(ResponseHead {
             version,
             status,
             reason,
-            headers,
+            fields,
             raw,
         })
+    }
+}
+
+/// Shows the head as text: its status, reason and fields, with bytes that
+/// are not UTF-8 replaced (`raw` keeps them).
+impl fmt::Debug for ResponseHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value)))
+            .collect();
+        f.debug_struct("ResponseHead")
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("reason", &String::from_utf8_lossy(self.reason()))
+            .field("headers", &headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where `part`, a slice of `whole`, lies in it; an empty span for a slice
+/// of something else (which `parse` never passes).
+fn span_in(whole: &[u8], part: &[u8]) -> Span {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if end <= whole.len() => Span { start, end },
+        _ => Span { start: 0, end: 0 },
     }
 }
 

@@ -1,7 +1,8 @@
 //! HTTP/1.x on the wire: the request bytes we send, and the response head we
 //! read back. No I/O happens here: the [`fetch`](crate::fetch) layer owns the
-//! socket, writes [`Request::to_bytes`] and feeds what it reads to a
-//! [`HeadParser`].
+//! socket, writes each target's request from the run's [`RequestTemplate`]
+//! (what [`Request::to_bytes`] does for a single request) and feeds what it
+//! reads to a [`HeadParser`].
 //!
 //! This stands in for the asyncio seed's request string and its
 //! `readline()` loop:
@@ -44,9 +45,9 @@ pub mod redirect;
 mod request;
 
 pub use error::{HeadError, Limit, ProtocolError};
-pub use escape::escape_line;
+pub use escape::{escape_line, escape_line_into, escaped};
 pub(crate) use head::without_line_ending;
 pub use head::ResponseHead;
 pub use limits::Limits;
 pub use parser::{Feed, HeadParser};
-pub use request::{Method, Request, RequestError, Version, USER_AGENT};
+pub use request::{Method, Request, RequestError, RequestTemplate, Version, USER_AGENT};

@@ -1,6 +1,5 @@
 //! Finding the heads of one response in the bytes a socket delivers.
 
-use super::head::without_line_ending;
 use super::{HeadError, Limit, Limits, ProtocolError, ResponseHead};
 
 /// The first bytes of every HTTP/1.x response.
@@ -141,18 +140,41 @@ impl HeadParser {
         }
         self.check_start(&chunk[consumed..])?;
 
-        // Take the chunk a line at a time. Only the new bytes are searched
-        // for '\n'; what is already buffered was searched before.
-        while let Some(newline) = chunk[consumed..].iter().position(|&b| b == b'\n') {
+        // Walk the new bytes a line at a time, checking the limits as each
+        // line ends, and copy what was taken into the buffer once, at the
+        // end. Only the new bytes are searched for '\n'; what is already
+        // buffered was searched before. The first line found may continue
+        // one that is buffered (`held`); the others are all in `chunk`.
+        let start = consumed;
+        let mut taken = self.buf.len();
+        let mut held = self.buf.len() - self.line_start;
+        while let Some(newline) = memchr::memchr(b'\n', &chunk[consumed..]) {
             let line_end = consumed + newline + 1;
-            self.append(&chunk[consumed..line_end])?;
+            let line = &chunk[consumed..line_end];
+            let content = content_len(&self.buf[self.buf.len() - held..], line);
+            self.check_limits(content, taken + line.len())?;
+            taken += line.len();
             consumed = line_end;
-            if self.end_line()? {
+            held = 0;
+            if content == 0 {
+                // The empty line: the head is complete.
+                self.buffer(&chunk[start..consumed]);
                 let head = self.take_head()?;
                 return Ok(Feed::Complete { head, consumed });
             }
+            self.lines += 1;
+            if self.earlier_lines + self.lines > self.limits.max_lines {
+                return Err(too_large(Limit::Lines, self.limits.max_lines));
+            }
         }
-        self.append(&chunk[consumed..])?;
+        // The rest of the chunk begins a line, or goes on with the held one.
+        let rest = &chunk[consumed..];
+        let content = content_len(&self.buf[self.buf.len() - held..], rest);
+        self.check_limits(content, taken + rest.len())?;
+        if held == 0 {
+            self.line_start = self.buf.len() + (consumed - start);
+        }
+        self.buffer(&chunk[start..]);
         Ok(Feed::Partial)
     }
 
@@ -215,49 +237,38 @@ impl HeadParser {
         Err(not_http(&self.buf, chunk))
     }
 
-    /// Buffers `bytes`, which continue the current line, unless that would
-    /// cross a limit.
-    fn append(&mut self, bytes: &[u8]) -> Result<(), HeadError> {
-        let line = &self.buf[self.line_start..];
-        if content_len(line, bytes) > self.limits.max_line {
+    /// Checks that a line of `content` bytes (its line ending aside) stays
+    /// within [`Limits::max_line`], and then that a head of `bytes` so far
+    /// stays within what is left of [`Limits::max_head`].
+    fn check_limits(&self, content: usize, bytes: usize) -> Result<(), HeadError> {
+        if content > self.limits.max_line {
             return Err(too_large(Limit::Line, self.limits.max_line));
         }
-        let room = self.room();
-        let needed = self.buf.len() + bytes.len();
-        if needed > room {
+        if bytes > self.room() {
             return Err(too_large(Limit::Head, self.limits.max_head));
         }
+        Ok(())
+    }
+
+    /// Buffers `bytes`, which [`check_limits`](Self::check_limits) has let
+    /// through.
+    fn buffer(&mut self, bytes: &[u8]) {
         // Grow by doubling from a small start, but never past the room left.
+        let needed = self.buf.len() + bytes.len();
         if needed > self.buf.capacity() {
             let target = (2 * self.buf.capacity())
                 .max(INITIAL_CAPACITY)
-                .min(room)
+                .min(self.room())
                 .max(needed);
             self.buf.reserve_exact(target - self.buf.len());
         }
         self.buf.extend_from_slice(bytes);
-        Ok(())
     }
 
     /// How many bytes this head may have: what the response's earlier
     /// (interim) heads left of [`Limits::max_head`].
     fn room(&self) -> usize {
         self.limits.max_head.saturating_sub(self.earlier_bytes)
-    }
-
-    /// Closes the line that just received its `\n`. Returns whether it was
-    /// the empty line that ends the head.
-    fn end_line(&mut self) -> Result<bool, HeadError> {
-        let empty = without_line_ending(&self.buf[self.line_start..]).is_empty();
-        self.line_start = self.buf.len();
-        if empty {
-            return Ok(true);
-        }
-        self.lines += 1;
-        if self.earlier_lines + self.lines > self.limits.max_lines {
-            return Err(too_large(Limit::Lines, self.limits.max_lines));
-        }
-        Ok(false)
     }
 
     /// Hands the complete head to `httparse` and leaves the parser ready

@@ -101,57 +101,152 @@ impl Request {
     /// The bytes to write to the socket:
     /// `GET <path> HTTP/1.0\r\nHost: <host>\r\nUser-Agent: <ua>\r\n<headers>\r\n`.
     pub fn to_bytes(&self) -> Result<Vec<u8>, RequestError> {
-        if !is_visible_ascii(&self.path) {
-            return Err(RequestError::InvalidPath(self.path.clone()));
-        }
-        if !is_visible_ascii(&self.host) {
-            return Err(RequestError::InvalidHost(self.host.clone()));
-        }
+        let template =
+            RequestTemplate::new(self.method, &self.user_agent, &self.headers, self.version);
+        let mut out = String::new();
+        template.write(&mut out, &self.path, |out| out.push_str(&self.host))?;
+        Ok(out.into_bytes())
+    }
+}
 
-        // The built-in fields, in order. The caller's first field of the
-        // same name stands in its place instead (none, if its value is
-        // empty); the caller's other fields follow, in order.
-        let mut builtins = vec![("Host", self.host.as_str())];
-        if !self.user_agent.is_empty() {
-            builtins.push(("User-Agent", &self.user_agent));
+/// What every request of a run has in common: the method, the version and
+/// the header fields, checked and laid out once, so that each target's
+/// request is a few copies into a buffer the caller keeps.
+///
+/// The fields are those of a [`Request`] with the same `user_agent` and
+/// `headers`, in the same order; only the path and the `Host` value are
+/// the target's. As with [`Request::to_bytes`], a field that cannot be
+/// sent is refused when a request is written, not before, and after the
+/// path and the host have been checked.
+///
+/// ```
+/// use fetch_headers::http::{Method, RequestTemplate, Version};
+///
+/// let template = RequestTemplate::new(Method::Get, "", &[], Version::Http11);
+/// let mut out = String::new();
+/// template.write(&mut out, "/a", |out| out.push_str("example.com"))?;
+/// assert_eq!(out, "GET /a HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
+/// # Ok::<(), fetch_headers::http::RequestError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTemplate {
+    method: Method,
+    version: Version,
+    /// Whether `Host: <the target's host>` is the first field, or the
+    /// caller's own `Host` field stands in its place (or removed it).
+    target_host: bool,
+    /// The fields after the target's `Host` (every field, if there is no
+    /// such `Host`), each `Name: value\r\n`, and the empty line that ends
+    /// the head; or the first field that cannot be sent.
+    fields: Result<String, RequestError>,
+}
+
+impl RequestTemplate {
+    /// The common part of requests sent with `user_agent` (empty for
+    /// none) and the caller's `headers` (see [`Request::headers`]).
+    pub fn new(
+        method: Method,
+        user_agent: &str,
+        headers: &[(String, String)],
+        version: Version,
+    ) -> RequestTemplate {
+        // The built-in fields, in order; `None` is the target's host. The
+        // caller's first field of the same name stands in its place
+        // instead (none, if its value is empty); the caller's other fields
+        // follow, in order.
+        let mut builtins = vec![("Host", None)];
+        if !user_agent.is_empty() {
+            builtins.push(("User-Agent", Some(user_agent)));
         }
-        if self.version == Version::Http11 {
-            builtins.push(("Connection", "close"));
+        if version == Version::Http11 {
+            builtins.push(("Connection", Some("close")));
         }
         let mut replaced = Vec::new();
-        let mut fields = Vec::with_capacity(builtins.len() + self.headers.len());
+        let mut fields = Vec::with_capacity(builtins.len() + headers.len());
         for (name, value) in builtins {
-            let own = self
-                .headers
+            let own = headers
                 .iter()
                 .position(|(n, _)| n.eq_ignore_ascii_case(name));
             match own {
                 None => fields.push((name, value)),
                 Some(index) => {
                     replaced.push(index);
-                    let (name, value) = &self.headers[index];
-                    fields.push((name.as_str(), value.as_str()));
+                    let (name, value) = &headers[index];
+                    fields.push((name.as_str(), Some(value.as_str())));
                 }
             }
         }
-        for (index, (name, value)) in self.headers.iter().enumerate() {
+        for (index, (name, value)) in headers.iter().enumerate() {
             if !replaced.contains(&index) {
-                fields.push((name.as_str(), value.as_str()));
+                fields.push((name.as_str(), Some(value.as_str())));
             }
         }
         // An empty value only removes.
-        fields.retain(|(_, value)| !value.is_empty());
+        fields.retain(|(_, value)| *value != Some(""));
 
-        let mut out = format!("{} {} {}\r\n", self.method, self.path, self.version);
-        for (name, value) in fields {
-            check_field(name, value)?;
-            out.push_str(name);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push_str("\r\n");
+        let target_host = fields.first().is_some_and(|(_, value)| value.is_none());
+        let given = &fields[usize::from(target_host)..];
+        let laid_out = given
+            .iter()
+            .try_fold(String::new(), |mut out, &(name, value)| {
+                let value = value.unwrap_or_default();
+                check_field(name, value)?;
+                out.push_str(name);
+                out.push_str(": ");
+                out.push_str(value);
+                out.push_str("\r\n");
+                Ok(out)
+            })
+            .map(|mut out| {
+                out.push_str("\r\n");
+                out
+            });
+        RequestTemplate {
+            method,
+            version,
+            target_host,
+            fields: laid_out,
         }
-        out.push_str("\r\n");
-        Ok(out.into_bytes())
+    }
+
+    /// Appends the request for `path` to `out`, the `Host` value written
+    /// by `host` (into `out`, so the caller needs no `String` for it).
+    /// Checks, in this order, the path, the host and the fields; on an
+    /// error, what was appended to `out` is left there.
+    pub fn write(
+        &self,
+        out: &mut String,
+        path: &str,
+        host: impl FnOnce(&mut String),
+    ) -> Result<(), RequestError> {
+        if !is_visible_ascii(path) {
+            return Err(RequestError::InvalidPath(path.to_owned()));
+        }
+        out.push_str(self.method.as_str());
+        out.push(' ');
+        out.push_str(path);
+        out.push(' ');
+        out.push_str(self.version.as_str());
+        out.push_str("\r\nHost: ");
+        let host_start = out.len();
+        host(out);
+        if !is_visible_ascii(&out[host_start..]) {
+            return Err(RequestError::InvalidHost(out[host_start..].to_owned()));
+        }
+        if self.target_host {
+            out.push_str("\r\n");
+        } else {
+            // Checked all the same, as `Request::to_bytes` checks its
+            // `host` even when a field of the caller's replaces it.
+            out.truncate(host_start - "Host: ".len());
+        }
+        match &self.fields {
+            Ok(fields) => {
+                out.push_str(fields);
+                Ok(())
+            }
+            Err(e) => Err(e.clone()),
+        }
     }
 }
 
@@ -181,21 +276,35 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Method {
+    /// `GET` or `HEAD`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Method::Get => "GET",
             Method::Head => "HEAD",
-        })
+        }
+    }
+}
+
+impl Version {
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        })
+        f.write_str(self.as_str())
     }
 }
 

@@ -3,11 +3,22 @@
 //! outcome.
 //!
 //! Why not serde_json: the outcome is written once, field by field, from
-//! borrowed data; a writer that appends to a `String` needs no intermediate
-//! value tree and no derive, and keeps the output's field order and
-//! escaping under our eyes (the tests read it back with serde_json).
+//! borrowed data; a writer that appends to the output buffer needs no
+//! intermediate value tree and no derive, and keeps the output's field
+//! order and escaping under our eyes (the tests read it back with
+//! serde_json).
+//!
+//! An outcome is written on the loop thread for every target, so its path
+//! is kept cheap: strings are copied in runs of bytes that need no escape,
+//! integers, IPv4 addresses and durations are written digit by digit, and
+//! header fields are taken straight from the head's lines. Writing a
+//! plain-HTTP answer allocates nothing and formats nothing with
+//! `core::fmt`, unless a header is not UTF-8, the address is IPv6, or a
+//! duration lies exactly halfway between two microseconds (or lasts
+//! twelve days); errors and TLS facts are formatted by their `Display`.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use fetch_headers::fetch::Outcome;
@@ -16,68 +27,76 @@ use fetch_headers::tls::{CertInfo, TlsInfo, Verdict};
 
 use super::ms;
 
-/// Appends JSON text to a `String`, placing the commas.
+/// Appends JSON text to a byte buffer, placing the commas.
 ///
 /// A comma is due before a key or an array element unless it is the first
 /// in its object or array; `comma` tracks exactly that, so no stack of
 /// containers is needed: opening a container clears it, writing a value or
 /// closing a container sets it, and a key clears it for its value.
 pub(crate) struct JsonWriter<'a> {
-    out: &'a mut String,
+    out: &'a mut Vec<u8>,
     comma: bool,
 }
 
 impl<'a> JsonWriter<'a> {
     /// A writer appending to `out`.
-    pub(crate) fn new(out: &'a mut String) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         JsonWriter { out, comma: false }
     }
 
     fn separate(&mut self) {
         if self.comma {
-            self.out.push(',');
+            self.out.push(b',');
         }
         self.comma = true;
     }
 
     /// `{`, as a value.
     pub(crate) fn begin_object(&mut self) -> &mut Self {
-        self.open('{')
+        self.open(b'{')
     }
 
     /// `}`.
     pub(crate) fn end_object(&mut self) -> &mut Self {
-        self.close('}')
+        self.close(b'}')
     }
 
     /// `[`, as a value.
     pub(crate) fn begin_array(&mut self) -> &mut Self {
-        self.open('[')
+        self.open(b'[')
     }
 
     /// `]`.
     pub(crate) fn end_array(&mut self) -> &mut Self {
-        self.close(']')
+        self.close(b']')
     }
 
-    fn open(&mut self, bracket: char) -> &mut Self {
+    fn open(&mut self, bracket: u8) -> &mut Self {
         self.separate();
         self.out.push(bracket);
         self.comma = false;
         self
     }
 
-    fn close(&mut self, bracket: char) -> &mut Self {
+    fn close(&mut self, bracket: u8) -> &mut Self {
         self.out.push(bracket);
         self.comma = true;
         self
     }
 
-    /// `"name":`, for the value that follows.
+    /// `"name":`, for the value that follows. Keys are this program's own
+    /// words (`target`, `dns_ms`, `bad-target`), none of which needs an
+    /// escape, so `name` is copied as it is.
     pub(crate) fn key(&mut self, name: &str) -> &mut Self {
+        debug_assert!(
+            name.bytes()
+                .all(|b| b >= b' ' && b != b'"' && b != b'\\' && b != 0x7f),
+            "a key that needs escaping: {name:?}"
+        );
         self.separate();
-        string_literal(self.out, name);
-        self.out.push(':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self.comma = false;
         self
     }
@@ -100,10 +119,7 @@ impl<'a> JsonWriter<'a> {
     /// Bytes from a peer as a string: valid UTF-8 as is, anything else
     /// with the undecodable bytes as `\xNN` (see [`escape_line`]).
     pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
-        match std::str::from_utf8(value) {
-            Ok(text) => self.string(text),
-            Err(_) => self.string(&escape_line(value)),
-        }
+        self.joined(std::iter::once(value))
     }
 
     /// `null`.
@@ -114,7 +130,7 @@ impl<'a> JsonWriter<'a> {
     /// An integer.
     pub(crate) fn u64(&mut self, n: u64) -> &mut Self {
         self.separate();
-        let _ = write!(self.out, "{n}");
+        write_u64(self.out, n);
         self
     }
 
@@ -128,36 +144,214 @@ impl<'a> JsonWriter<'a> {
     /// A duration in milliseconds, to the microsecond; `null` for none.
     pub(crate) fn millis(&mut self, value: Option<Duration>) -> &mut Self {
         match value {
-            Some(d) => self.fixed(ms(d), 3),
+            Some(d) => {
+                self.separate();
+                write_millis(self.out, d);
+                self
+            }
             None => self.null(),
         }
+    }
+
+    /// A socket address as a string: `"127.0.0.1:80"`, `"[::1]:80"`.
+    pub(crate) fn socket_addr(&mut self, addr: SocketAddr) -> &mut Self {
+        self.separate();
+        self.out.push(b'"');
+        match addr {
+            SocketAddr::V4(v4) => {
+                for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b'.');
+                    }
+                    write_u64(self.out, u64::from(octet));
+                }
+                self.out.push(b':');
+                write_u64(self.out, u64::from(v4.port()));
+            }
+            // IPv6 text has its own rules (the longest run of zeros
+            // shortened, a scope); std knows them. None of its characters
+            // needs a JSON escape.
+            SocketAddr::V6(v6) => {
+                let _ = write!(self.out, "{v6}");
+            }
+        }
+        self.out.push(b'"');
+        self
     }
 
     /// A value already in JSON form.
     pub(crate) fn raw(&mut self, json: &str) -> &mut Self {
         self.separate();
-        self.out.push_str(json);
+        self.out.extend_from_slice(json.as_bytes());
+        self
+    }
+
+    /// Bytes from a peer, `parts` joined by single spaces, as one string:
+    /// what [`bytes`](Self::bytes) makes of the joined bytes, written with
+    /// no buffer of its own (but when they are not UTF-8).
+    fn joined<'b>(&mut self, parts: impl Iterator<Item = &'b [u8]> + Clone) -> &mut Self {
+        self.separate();
+        let start = self.out.len();
+        self.out.push(b'"');
+        // A space cannot complete a UTF-8 sequence, so the joined bytes are
+        // UTF-8 exactly when each part is: they are written part by part.
+        let mut utf8 = true;
+        for (i, part) in parts.clone().enumerate() {
+            if i > 0 {
+                self.out.push(b' ');
+            }
+            if !escape_json_bytes(self.out, part) {
+                utf8 = false;
+                break;
+            }
+        }
+        if utf8 {
+            self.out.push(b'"');
+            return self;
+        }
+        // Not UTF-8 (rare): written again, joined and escaped first.
+        self.out.truncate(start);
+        let mut joined = Vec::new();
+        for (i, part) in parts.enumerate() {
+            if i > 0 {
+                joined.push(b' ');
+            }
+            joined.extend_from_slice(part);
+        }
+        string_literal(self.out, &escape_line(&joined));
         self
     }
 }
 
 /// Appends `text` as a JSON string literal.
-fn string_literal(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+fn string_literal(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    escape_json(out, text);
+    out.push(b'"');
+}
+
+/// The bytes at which a scan of ASCII text for JSON stops: those JSON
+/// escapes (`"`, `\`, the controls, DEL) and any byte of a non-ASCII
+/// character. One lookup per byte.
+const STOP: [bool; 256] = {
+    let mut stop = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        stop[byte] = byte < 0x20 || byte >= 0x7f || byte == b'"' as usize || byte == b'\\' as usize;
+        byte += 1;
+    }
+    stop
+};
+
+/// Appends `text` escaped for the inside of a JSON string. Runs of bytes
+/// that need no escape (all but `"`, `\`, the ASCII controls and DEL;
+/// every byte of a non-ASCII character among them) are copied whole.
+fn escape_json(out: &mut Vec<u8>, text: &str) {
+    let mut bytes = text.as_bytes();
+    while !bytes.is_empty() {
+        let rest = &bytes[escape_json_ascii(out, bytes)..];
+        // Non-ASCII characters of valid text never need an escape.
+        let other = rest.iter().position(u8::is_ascii).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..other]);
+        bytes = &rest[other..];
+    }
+}
+
+/// Appends a peer's `bytes` escaped for the inside of a JSON string, and
+/// says whether they are UTF-8 (when they are not, some of them have been
+/// appended all the same). As in `escape_line_into`, ASCII needs no UTF-8
+/// check; only from the first non-ASCII byte on is the rest checked.
+fn escape_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let ascii = escape_json_ascii(out, bytes);
+    match std::str::from_utf8(&bytes[ascii..]) {
+        Ok(rest) => {
+            escape_json(out, rest);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Appends `bytes` escaped for the inside of a JSON string up to their
+/// first non-ASCII byte, and returns how many it took.
+fn escape_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut at = 0;
+    loop {
+        let run = bytes[at..]
+            .iter()
+            .position(|&b| STOP[usize::from(b)])
+            .map_or(bytes.len(), |n| at + n);
+        out.extend_from_slice(&bytes[at..run]);
+        let byte = match bytes.get(run) {
+            Some(&byte) if byte.is_ascii() => byte,
+            _ => return run,
+        };
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            // `\u00XX`: the other controls and DEL.
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
             }
-            c => out.push(c),
+        }
+        at = run + 1;
+    }
+}
+
+/// Appends `n` in decimal.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    // u64::MAX has 20 digits; they are made last first.
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
-    out.push('"');
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Durations below this (about 12 days) are written by [`write_millis`]
+/// with integers; the float's error stays far below a nanosecond there.
+const EXACT_MILLIS_BELOW: Duration = Duration::from_secs(1 << 20);
+
+/// Appends `d` in milliseconds with three decimals, the same text as
+/// `format!("{:.3}", ms(d))`, with integer arithmetic.
+///
+/// That format rounds the float `d.as_secs_f64() * 1e3` to whole
+/// microseconds. The float differs from the exact `nanos / 10^6` by a few
+/// parts in 10^16; a nanosecond count that is not exactly halfway between
+/// two microseconds (500 ns past one) is at least 1 ns from the halfway
+/// point, which for a duration under [`EXACT_MILLIS_BELOW`] is far more
+/// than that error, so rounding the exact count to the nearest microsecond
+/// gives the same digits. The exact halfway counts (where the float's own
+/// rounding decides) and longer durations are left to the float format.
+fn write_millis(out: &mut Vec<u8>, d: Duration) {
+    let below_micro = d.subsec_nanos() % 1000;
+    if below_micro == 500 || d >= EXACT_MILLIS_BELOW {
+        let _ = write!(out, "{:.3}", ms(d));
+        return;
+    }
+    // Below 2^20 s, the count of microseconds fits a u64 with room.
+    let micros =
+        d.as_secs() * 1_000_000 + u64::from(d.subsec_micros()) + u64::from(below_micro > 500);
+    write_u64(out, micros / 1000);
+    let frac = micros % 1000;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
 }
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
@@ -176,7 +370,7 @@ fn string_literal(out: &mut String, text: &str) {
 /// `Timings`). `headers` holds every header line as sent (see
 /// `fields_as_sent`). Header bytes that are not UTF-8 are given escaped as
 /// `\xNN` (see [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
-pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     let mut json = JsonWriter::new(out);
     json.begin_object();
     json.key("target").string(&outcome.input);
@@ -245,12 +439,12 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
     json.key("total_ms").millis(Some(t.total));
     json.end_object();
     json.end_object();
-    out.push('\n');
+    out.push(b'\n');
 }
 
-fn address(json: &mut JsonWriter<'_>, addr: Option<std::net::SocketAddr>) {
+fn address(json: &mut JsonWriter<'_>, addr: Option<SocketAddr>) {
     match addr {
-        Some(addr) => json.string(&addr.to_string()),
+        Some(addr) => json.socket_addr(addr),
         None => json.null(),
     };
 }
@@ -349,34 +543,284 @@ fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
     } else {
         "HTTP/1.1"
     });
-    json.key("reason").bytes(&head.reason);
+    json.key("reason").bytes(head.reason());
     json.key("headers").begin_array();
-    for (name, value) in fields_as_sent(head) {
-        json.begin_array().bytes(name).bytes(&value).end_array();
-    }
+    fields_as_sent(json, head);
     json.end_array();
 }
 
-/// The header fields exactly as sent, from the head's raw lines: each line
-/// after the status line split at its first `:` (the value without the blanks
-/// around it), a folded line (starting with a blank) joined to the field
-/// before it, a line with no `:` given as a name with an empty value.
+/// Writes the header fields exactly as sent, from the head's raw lines,
+/// each as `[name, value]`: each line after the status line split at its
+/// first `:` (the value without the blanks around it), a folded line
+/// (starting with a blank) joined to the field before it with a space, a
+/// line with no `:` given as a name with an empty value.
 ///
 /// `ResponseHead::headers` is `httparse`'s view, which skips lines it
 /// rejects (a control byte in a value, say); JSON readers get every line, and
 /// JSON escaping keeps control bytes harmless.
-fn fields_as_sent(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
-    let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
-    for line in head.lines().skip(1) {
-        if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
-            value.push(b' ');
-            value.extend_from_slice(line.trim_ascii());
-            continue;
+fn fields_as_sent(json: &mut JsonWriter<'_>, head: &ResponseHead) {
+    let is_folded = |line: &&[u8]| matches!(line.first(), Some(b' ' | b'\t'));
+    let mut lines = head.lines().skip(1).peekable();
+    while let Some(line) = lines.next() {
+        let (name, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => (&line[..colon], line[colon + 1..].trim_ascii()),
+            None => (line, &b""[..]),
+        };
+        json.begin_array().bytes(name);
+        // Peeking keeps the next line for the next turn of the loop, so
+        // each line is found once.
+        if lines.peek().is_some_and(is_folded) {
+            // Lines folded onto this one (rare): looked at without taking
+            // them, then skipped.
+            let folds = lines.clone().take_while(is_folded).map(<[u8]>::trim_ascii);
+            json.joined(std::iter::once(value).chain(folds));
+            while lines.next_if(is_folded).is_some() {}
+        } else {
+            json.bytes(value);
         }
-        match line.iter().position(|&b| b == b':') {
-            Some(colon) => fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec())),
-            None => fields.push((line, Vec::new())),
+        json.end_array();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The writer's fast paths against the simple code they replaced (kept
+    //! here as the oracles), so the JSON stays the same byte for byte.
+
+    use std::fmt::Write as _;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use fetch_headers::http::{escape_line, Feed, HeadParser, ResponseHead};
+
+    use super::{escape_json, fields_as_sent, write_millis, write_u64, JsonWriter};
+    use crate::cli::report::ms;
+
+    /// The string escaper before runs were copied whole.
+    fn old_string_literal(text: &str) -> String {
+        let mut out = String::from('"');
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// The fields of a head as they were gathered before, into `Vec`s.
+    fn old_fields(head: &ResponseHead) -> Vec<(&[u8], Vec<u8>)> {
+        let mut fields: Vec<(&[u8], Vec<u8>)> = Vec::new();
+        for line in head.lines().skip(1) {
+            if let (Some(b' ' | b'\t'), Some((_, value))) = (line.first(), fields.last_mut()) {
+                value.push(b' ');
+                value.extend_from_slice(line.trim_ascii());
+                continue;
+            }
+            match line.iter().position(|&b| b == b':') {
+                Some(colon) => {
+                    fields.push((&line[..colon], line[colon + 1..].trim_ascii().to_vec()))
+                }
+                None => fields.push((line, Vec::new())),
+            }
+        }
+        fields
+    }
+
+    /// How a peer's bytes were written before: UTF-8 as is, else escaped.
+    fn old_bytes(value: &[u8]) -> String {
+        match std::str::from_utf8(value) {
+            Ok(text) => old_string_literal(text),
+            Err(_) => old_string_literal(&escape_line(value)),
         }
     }
-    fields
+
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(&mut out);
+        String::from_utf8(out).expect("the writer writes UTF-8")
+    }
+
+    #[test]
+    fn strings_are_escaped_as_before() {
+        // Every character up to U+0100 alone and between letters, and
+        // characters of every UTF-8 length.
+        let mut texts: Vec<String> = (0..=0x100u32)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c.to_string(), format!("a{c}b{c}{c}")])
+            .collect();
+        texts.extend(
+            ["", "plain", "\"q\\u\"", "café 正常 😀", "\u{9b}\u{7f}\u{0}"].map(String::from),
+        );
+        for text in &texts {
+            let new = written(|out| {
+                out.push(b'"');
+                escape_json(out, text);
+                out.push(b'"');
+            });
+            assert_eq!(new, old_string_literal(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn peer_bytes_are_written_as_before() {
+        let values: &[&[u8]] = &[
+            b"",
+            b"nginx",
+            b"a\"b\\c\x01\x7f",
+            "café 正常 😀 \u{9b}".as_bytes(),
+            b"caf\xe9",
+            b"\xff\xfe",
+            b"ok \xe6\xad",
+            b"\\ \x1b[2J \xc2",
+        ];
+        for value in values {
+            let new = written(|out| {
+                JsonWriter::new(out).bytes(value);
+            });
+            assert_eq!(new, old_bytes(value), "{value:?}");
+        }
+        // In an array, the rewrite of a value that is not UTF-8 keeps the
+        // comma before it.
+        let new = written(|out| {
+            let mut json = JsonWriter::new(out);
+            json.begin_array().bytes(b"a").bytes(b"\xff").end_array();
+        });
+        assert_eq!(new, r#"["a","\\xff"]"#);
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for n in [
+            0,
+            7,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(written(|out| write_u64(out, n)), n.to_string());
+        }
+    }
+
+    #[test]
+    fn durations_are_written_as_the_float_format_wrote_them() {
+        let check = |d: Duration| {
+            let want = format!("{:.3}", ms(d));
+            assert_eq!(written(|out| write_millis(out, d)), want, "{d:?}");
+        };
+        for nanos in [
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1_000,
+            999_499,
+            999_500,
+            999_501,
+            999_999_499,
+            999_999_500,
+            999_999_501,
+            1_234_567_890,
+        ] {
+            check(Duration::from_nanos(nanos));
+        }
+        // Around every boundary the integer path has: the rounding of each
+        // microsecond, the limit of the exact range, and far beyond it.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in 0..200_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let secs = match i % 4 {
+                0 => 0,
+                1 => state % 60,
+                2 => state % (1 << 20),
+                _ => state % (1 << 40),
+            };
+            let near = [0, 1, 499, 500, 501, 999][(state >> 40) as usize % 6];
+            let nanos = (state >> 20) % 1_000_000 * 1000 + near;
+            check(Duration::new(secs, nanos as u32));
+            check(Duration::new(secs, (state % 1_000_000_000) as u32));
+        }
+        check(Duration::from_secs(1 << 20) - Duration::from_nanos(1));
+        check(Duration::from_secs(1 << 20));
+        check(Duration::MAX);
+    }
+
+    #[test]
+    fn addresses_are_written_as_std_shows_them() {
+        for addr in [
+            "127.0.0.1:80",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.20.3.4:8080",
+            "[::1]:443",
+            "[fe80::1%3]:8080",
+            "[2001:db8::ff00:42:8329]:1",
+        ] {
+            let addr: SocketAddr = addr.parse().expect("an address");
+            let new = written(|out| {
+                JsonWriter::new(out).socket_addr(addr);
+            });
+            assert_eq!(new, format!("\"{addr}\""));
+        }
+    }
+
+    fn head(bytes: &[u8]) -> ResponseHead {
+        match HeadParser::new().feed(bytes) {
+            Ok(Feed::Complete { head, .. }) => head,
+            other => panic!(
+                "not a head: {other:?}: {:?}",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    #[test]
+    fn header_fields_are_written_as_before() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\n",
+            // Folded values, a line with no colon, blanks around values,
+            // an empty value.
+            b"HTTP/1.1 200 OK\r\nX: a\r\n  b \r\n\tc\r\nnocolon\r\nY:  \r\nZ:v\r\n\r\n",
+            // A folded line right after the status line is a field itself.
+            b"HTTP/1.1 200 OK\r\n odd: x\r\n more\r\nA: 1\r\n\r\n",
+            // Bytes that are not UTF-8: in a value, in a fold, in a name,
+            // and a sequence cut by the fold.
+            b"HTTP/1.1 200 OK\r\nX-Latin: caf\xe9 \xff\r\nY: ok\r\n \xfe\r\nN\xe9: v\r\nC: \xe6\r\n \xad\r\n\r\n",
+            // Controls, quotes and backslashes, which httparse refuses as
+            // fields but the lines keep.
+            b"HTTP/1.1 200 OK\r\nX: \x1b[2J \"q\" \\\r\nY: a\x7fb\r\n\r\n",
+        ];
+        for bytes in heads {
+            let head = head(bytes);
+            let new = written(|out| {
+                let mut json = JsonWriter::new(out);
+                json.begin_array();
+                fields_as_sent(&mut json, &head);
+                json.end_array();
+            });
+            let old: Vec<String> = old_fields(&head)
+                .iter()
+                .map(|(name, value)| format!("[{},{}]", old_bytes(name), old_bytes(value)))
+                .collect();
+            assert_eq!(new, format!("[{}]", old.join(",")), "{bytes:?}");
+        }
+    }
 }

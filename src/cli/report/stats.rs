@@ -61,8 +61,8 @@ pub(crate) fn table(stats: &Stats, summary: &Summary) -> String {
 }
 
 /// The same as one JSON object (one line), with what the command skipped.
-pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> String {
-    let mut out = String::new();
+pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut json = JsonWriter::new(&mut out);
     json.begin_object();
     json.key("loop").begin_object();
@@ -127,6 +127,6 @@ pub(crate) fn json(stats: &Stats, summary: &Summary, skipped: Skipped) -> String
     json.key("stopped").opt_string(stopped.as_deref());
     json.end_object();
     json.end_object();
-    out.push('\n');
+    out.push(b'\n');
     out
 }

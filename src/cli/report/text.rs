@@ -2,12 +2,19 @@
 //!
 //! Every line starts with the target, so lines from different hosts never
 //! need context, and every byte a server sent passes through
-//! [`escape_line`], so a hostile server cannot drive the terminal.
+//! [`escape_line_into`], so a hostile server cannot drive the terminal.
+//!
+//! Outcomes are written as bytes straight into the buffer the writer
+//! thread gets: the target (escaped once per outcome), the tag, the line
+//! escaped in place. No `core::fmt` on the way, and nothing allocated per
+//! line; only an error's message and a TLS session's summary are
+//! formatted, by their own code.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
-use fetch_headers::http::{escape_line, ResponseHead};
+use fetch_headers::http::{escape_line_into, escaped, ResponseHead};
 use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
@@ -31,16 +38,12 @@ use super::Skipped;
 /// sina.com.cn tls > TLSv1.3 TLS13_AES_128_GCM_SHA256 http/1.1 cert CN=... issuer CN=... expires 2027-03-05 (94 days)
 /// sina.com.cn header > HTTP/1.1 200 OK
 /// ```
-pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
-    let label = escape_line(outcome.input.as_bytes());
+pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
+    let label = escaped(outcome.input.as_bytes());
     for hop in &outcome.redirects {
         tls_line(out, &label, hop.tls.as_deref());
         heads(out, &label, &hop.heads);
-        let _ = writeln!(
-            out,
-            "{label} redirect > {}",
-            escape_line(hop.location.as_bytes())
-        );
+        tagged(out, &label, " redirect > ", hop.location.as_bytes());
     }
     tls_line(out, &label, outcome.tls.as_deref());
     match &outcome.result {
@@ -51,58 +54,73 @@ pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
 
 /// Appends the error line of a failed `outcome`, and nothing for a
 /// success: for `--live`, where the head lines went out as they came.
-pub(crate) fn failure(out: &mut String, outcome: &Outcome) {
+pub(crate) fn failure(out: &mut Vec<u8>, outcome: &Outcome) {
     if let Err(e) = &outcome.result {
-        error(out, &escape_line(outcome.input.as_bytes()), e);
+        error(out, &escaped(outcome.input.as_bytes()), e);
     }
 }
 
 /// Appends `TARGET redirect > URL`, for `--live`.
-pub(crate) fn redirect(out: &mut String, target: &str, location: &str) {
-    let _ = writeln!(
-        out,
-        "{} redirect > {}",
-        escape_line(target.as_bytes()),
-        escape_line(location.as_bytes())
-    );
+pub(crate) fn redirect(out: &mut Vec<u8>, target: &str, location: &str) {
+    let label = escaped(target.as_bytes());
+    tagged(out, &label, " redirect > ", location.as_bytes());
 }
 
-fn heads(out: &mut String, label: &str, heads: &[ResponseHead]) {
+fn heads(out: &mut Vec<u8>, label: &str, heads: &[ResponseHead]) {
+    // `LABEL header > ` is the same for every line: written out for the
+    // first, then copied from there.
+    let mut prefix = None;
     for line in heads.iter().flat_map(ResponseHead::lines) {
-        let _ = writeln!(out, "{label} header > {}", escape_line(line));
+        match &prefix {
+            Some(range) => out.extend_from_within(Range::clone(range)),
+            None => {
+                let start = out.len();
+                out.extend_from_slice(label.as_bytes());
+                out.extend_from_slice(b" header > ");
+                prefix = Some(start..out.len());
+            }
+        }
+        escape_line_into(out, line);
+        out.push(b'\n');
     }
 }
 
-fn error(out: &mut String, label: &str, e: &FetchError) {
-    let message = e.to_string();
-    let _ = writeln!(
-        out,
-        "{label} error > {}: {}",
-        e.kind(),
-        escape_line(message.as_bytes())
-    );
+/// Appends `LABEL TAG BYTES` and a newline: `label` is escaped already,
+/// `bytes` are escaped here, straight into `out`.
+fn tagged(out: &mut Vec<u8>, label: &str, tag: &str, bytes: &[u8]) {
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(tag.as_bytes());
+    escape_line_into(out, bytes);
+    out.push(b'\n');
 }
 
-fn tls_line(out: &mut String, label: &str, tls: Option<&TlsInfo>) {
+/// `LABEL error > KIND: MESSAGE`. The kind is a plain word, so escaping
+/// it with the message changes nothing.
+fn error(out: &mut Vec<u8>, label: &str, e: &FetchError) {
+    let message = format!("{}: {e}", e.kind());
+    tagged(out, label, " error > ", message.as_bytes());
+}
+
+fn tls_line(out: &mut Vec<u8>, label: &str, tls: Option<&TlsInfo>) {
     if let Some(tls) = tls {
         // `summary` escapes what the server chose.
-        let _ = writeln!(out, "{label} tls > {}", tls.summary());
+        out.extend_from_slice(label.as_bytes());
+        out.extend_from_slice(b" tls > ");
+        out.extend_from_slice(tls.summary().as_bytes());
+        out.push(b'\n');
     }
 }
 
 /// Appends one head line as it arrived, for `--live`.
-pub(crate) fn line(out: &mut String, target: &str, line: &[u8]) {
-    let _ = writeln!(
-        out,
-        "{} header > {}",
-        escape_line(target.as_bytes()),
-        escape_line(line)
-    );
+pub(crate) fn line(out: &mut Vec<u8>, target: &str, line: &[u8]) {
+    tagged(out, &escaped(target.as_bytes()), " header > ", line);
 }
 
 /// Appends the seed's `wget TARGET...`, for `-v`.
-pub(crate) fn started(out: &mut String, target: &str) {
-    let _ = writeln!(out, "wget {}...", escape_line(target.as_bytes()));
+pub(crate) fn started(out: &mut Vec<u8>, target: &str) {
+    out.extend_from_slice(b"wget ");
+    escape_line_into(out, target.as_bytes());
+    out.extend_from_slice(b"...\n");
 }
 
 /// The summary line for stderr:

@@ -205,11 +205,12 @@ impl Timeline {
             br#"{"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":"fetch-headers"}}"#,
         )?;
         // Each event is built in `event`, then written on a line of its own.
-        let mut event = String::new();
+        let mut event = Vec::new();
         let mut emit = |build: &mut dyn FnMut(&mut JsonWriter<'_>)| {
             event.clear();
             build(&mut JsonWriter::new(&mut event));
-            write!(out, ",\n{event}")
+            out.write_all(b",\n")?;
+            out.write_all(&event)
         };
 
         let slots = tracks.iter().max().copied().unwrap_or(0);

@@ -1,0 +1,200 @@
+//! The fast escaper against the simple one it replaced: the same output,
+//! byte for byte, for every line.
+//!
+//! `oracle` below is the escaper as it was before runs of plain bytes were
+//! copied whole: every character through `Utf8Chunks` and `char` methods,
+//! every escape through `write!`. It is kept here, unchanged, as the
+//! definition of the output. The lines are edge cases (invalid UTF-8,
+//! sequences cut short, controls, DEL, C1 controls and their neighbours)
+//! and many random byte strings from a fixed-seed generator, drawn so that
+//! every class of byte and every length of UTF-8 sequence turns up often.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use fetch_headers::http::{escape_line, escape_line_into, escaped};
+
+/// The escaper before the fast path, verbatim.
+fn oracle(line: &[u8]) -> String {
+    let mut out = String::with_capacity(line.len());
+    for chunk in line.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            // Writing to a String cannot fail, so the results are ignored.
+            let _ = match c {
+                '\\' => out.write_str(r"\\"),
+                c if c.is_ascii_control() => write!(out, "\\x{:02x}", c as u32),
+                c if c.is_control() => write!(out, "\\u{{{:x}}}", c as u32),
+                c => out.write_char(c),
+            };
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+/// Checks every entry point on `line` against the oracle.
+fn check(line: &[u8]) {
+    let want = oracle(line);
+    assert_eq!(escape_line(line), want, "escape_line({line:?})");
+
+    let mut out = b"prefix ".to_vec();
+    escape_line_into(&mut out, line);
+    assert_eq!(
+        out.strip_prefix(b"prefix "),
+        Some(want.as_bytes()),
+        "escape_line_into({line:?}) appends"
+    );
+
+    let cow = escaped(line);
+    assert_eq!(cow, want, "escaped({line:?})");
+    // Borrowed only when nothing needed escaping, and always for
+    // printable ASCII without a backslash.
+    let borrowed = matches!(cow, Cow::Borrowed(_));
+    assert!(
+        !borrowed || want.as_bytes() == line,
+        "escaped({line:?}) borrowed a line that needed escapes"
+    );
+    let plain_ascii = line
+        .iter()
+        .all(|&b| (b' '..=b'~').contains(&b) && b != b'\\');
+    assert!(
+        borrowed || !plain_ascii,
+        "escaped({line:?}) copied plain ASCII"
+    );
+}
+
+#[test]
+fn edge_cases_match_the_oracle() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"Server: nginx",
+        b"\\",
+        b"\\\\x1b",
+        b"\x00\x01\x1f\x20\x7e\x7f",
+        b"\t\r\n",
+        b"\x1b[2J\x1b]0;title\x07",
+        // Invalid: lone continuation bytes, bytes that never appear in
+        // UTF-8, overlong forms, surrogates, above U+10FFFF.
+        b"\x80\xbf",
+        b"\xc0\xc1\xf5\xff\xfe",
+        b"\xc0\xaf",
+        b"\xe0\x80\xaf",
+        b"\xed\xa0\x80",
+        b"\xf4\x90\x80\x80",
+        // Sequences cut short, at the end and in the middle.
+        b"end\xe6\xad",
+        b"\xe6\xadmid",
+        b"\xf0\x9f\x98",
+        b"\xc2",
+        b"x\xc2",
+        // C1 controls (0xC2 0x80..=0x9F) and their neighbours U+007F,
+        // U+00A0 (no-break space), U+00BF, U+00C0.
+        "\u{80}\u{85}\u{9b}\u{9f}".as_bytes(),
+        "\u{7f}\u{a0}\u{a9}\u{bf}\u{c0}".as_bytes(),
+        "a\u{9b}2J".as_bytes(),
+        // 0xC2 followed by something that does not continue it.
+        b"\xc2A",
+        b"\xc2\xc2\x85",
+        // Valid non-ASCII text of every sequence length.
+        "café 正常 😀 \u{10ffff}".as_bytes(),
+        "\u{feff}BOM".as_bytes(),
+        // Latin-1 and GBK bytes, as servers send them.
+        b"caf\xe9!",
+        b"\xd5\xfd\xb3\xa3",
+        b"C:\\x1b \xff \\",
+    ];
+    for line in cases {
+        check(line);
+    }
+}
+
+/// SplitMix64: a small generator with a fixed seed, so a failure is the
+/// same on every run and machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn byte_in(&mut self, low: u8, high: u8) -> u8 {
+        low + self.below(u64::from(high - low) + 1) as u8
+    }
+}
+
+/// A random line: mostly printable ASCII, as real headers are, with every
+/// kind of byte that needs care mixed in.
+fn random_line(rng: &mut Rng) -> Vec<u8> {
+    let len = match rng.below(4) {
+        0 => rng.below(4),
+        1 => rng.below(16),
+        _ => rng.below(120),
+    } as usize;
+    let mut line = Vec::with_capacity(len + 4);
+    while line.len() < len {
+        match rng.below(20) {
+            0..=9 => line.push(rng.byte_in(b' ', b'~')),
+            10 => line.push(b'\\'),
+            11 => line.push(rng.byte_in(0x00, 0x1f)),
+            12 => line.push(0x7f),
+            // Any byte at all: mostly invalid on its own.
+            13 => line.push(rng.below(256) as u8),
+            // Two-byte sequences starting 0xC2: C1 controls and U+00A0..
+            14 => line.extend([0xc2, rng.byte_in(0x80, 0xbf)]),
+            // Other characters, whole, of every length.
+            15 => {
+                let c = match rng.below(3) {
+                    0 => rng.byte_in(0xc3, 0xff) as u32,
+                    1 => 0x800 + rng.below(0xd000) as u32,
+                    _ => 0x10000 + rng.below(0x100000) as u32,
+                };
+                if let Some(c) = char::from_u32(c) {
+                    line.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            // A character cut short: its first bytes only.
+            16 => {
+                let c = char::from_u32(0x800 + rng.below(0xd000) as u32).unwrap_or('\u{800}');
+                let mut buf = [0; 4];
+                let bytes = c.encode_utf8(&mut buf).as_bytes();
+                let keep = 1 + rng.below(bytes.len() as u64 - 1) as usize;
+                line.extend_from_slice(&bytes[..keep]);
+            }
+            // A lone lead or continuation byte.
+            17 => line.push(rng.byte_in(0x80, 0xbf)),
+            18 => line.push(rng.byte_in(0xc0, 0xff)),
+            _ => line.push(b' '),
+        }
+    }
+    line
+}
+
+#[test]
+fn random_lines_match_the_oracle() {
+    let mut rng = Rng(0x5eed_f00d);
+    let (mut escapes, mut plain) = (0, 0);
+    for _ in 0..100_000 {
+        let line = random_line(&mut rng);
+        check(&line);
+        if oracle(&line).as_bytes() == line.as_slice() {
+            plain += 1;
+        } else {
+            escapes += 1;
+        }
+    }
+    // The draw covers both paths often, not only one.
+    assert!(
+        escapes > 10_000 && plain > 10_000,
+        "{escapes} escaped, {plain} plain"
+    );
+}
