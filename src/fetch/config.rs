@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::target::{Scheme, Target};
-use crate::http::{Limits, Method, Request, RequestError, Version, USER_AGENT};
+use super::target::Scheme;
+use crate::http::{Limits, Method, RequestError, RequestTemplate, Version, USER_AGENT};
 use crate::net::dns::ResolverConfig;
 use crate::net::Family;
 use crate::tls::TlsConnector;
@@ -137,17 +137,11 @@ impl Config {
             .map(|pin| pin.addrs.as_slice())
     }
 
-    /// The request this configuration sends to `target` (whose path the
-    /// fetch has already set from `path` on its first hop).
-    pub(crate) fn request(&self, target: &Target) -> Request {
-        Request {
-            method: self.method,
-            path: target.path.clone(),
-            host: target.host_header(),
-            user_agent: self.user_agent.clone(),
-            headers: self.headers.clone(),
-            version: self.version,
-        }
+    /// What every request of a run built from this configuration has in
+    /// common; each fetch adds its target's path (set from `path` on its
+    /// first hop) and `Host`.
+    pub(crate) fn request_template(&self) -> RequestTemplate {
+        RequestTemplate::new(self.method, &self.user_agent, &self.headers, self.version)
     }
 
     /// Checks once, before any fetch, that the request options (`path`,
@@ -155,12 +149,8 @@ impl Config {
     /// target, so a bad one is the user's mistake to report up front, not
     /// one failure per target after connecting to each.
     pub fn check_request(&self) -> Result<(), RequestError> {
-        let probe = Target {
-            scheme: Scheme::Http,
-            host: "example.com".to_owned(),
-            port: 80,
-            path: self.path.clone().unwrap_or_else(|| "/".to_owned()),
-        };
-        self.request(&probe).to_bytes().map(drop)
+        let path = self.path.as_deref().unwrap_or("/");
+        self.request_template()
+            .write(&mut String::new(), path, |out| out.push_str("example.com"))
     }
 }

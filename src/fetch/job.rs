@@ -50,11 +50,10 @@ use crate::http::redirect::{self, LocationError};
 use crate::http::{
     without_line_ending, Feed, HeadParser, RequestError, RequestTemplate, ResponseHead,
 };
-use crate::net::dns::wire::Name;
-use crate::net::dns::{LookupError, StubResolver};
+use crate::net::dns::StubResolver;
 use crate::net::{ConnectError, Connecting, Resolver, TcpStream};
 use crate::runtime::{sleep_until, Key, Sleep};
-use crate::tls::{TlsConnector, TlsError, TlsOptions, TlsStream};
+use crate::tls::{TlsConnector, TlsError, TlsInfo, TlsOptions, TlsStream};
 
 /// Bytes one read may take from a socket, into the shared scratch buffer.
 pub(crate) const SCRATCH_SIZE: usize = 16 * 1024;
@@ -97,12 +96,7 @@ impl RunContext {
                 }
                 Dns::System => None,
             },
-            request: RequestTemplate::new(
-                config.method,
-                &config.user_agent,
-                &config.headers,
-                config.version,
-            ),
+            request: config.request_template(),
             request_bytes: RefCell::default(),
             config,
             scratch: RefCell::new(vec![0; SCRATCH_SIZE]),
@@ -266,7 +260,7 @@ pub(crate) struct Fetch<'a, S> {
     /// link-local address: then redirects may lead to such addresses too.
     internal_origin: bool,
     /// This hop's TLS facts, when the sink wants them.
-    tls: Option<Box<crate::tls::TlsInfo>>,
+    tls: Option<Box<TlsInfo>>,
     phase: Phase,
     /// Fires at the nearest limit for the current phase.
     timer: Sleep,
@@ -505,9 +499,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         };
         self.timings.tls = Some(self.phase_start.elapsed());
         self.phase_start = Instant::now();
-        if self.sink.wants_tls_info() {
-            self.tls = Some(Box::new(handshaking.tls.info()));
-        }
+        self.tls = tls_facts(self.sink, &handshaking.tls);
         match result {
             Ok(()) => {
                 log::debug!("{}: tls session up", self.input);
@@ -707,12 +699,8 @@ impl<'a, S: Sink> Fetch<'a, S> {
     fn timed_out(&self) -> FetchError {
         let expired = self.expired();
         match (&expired, &self.phase, &self.run.stub) {
-            (Expired::Resolve(_), Phase::Resolve(Resolving::Stub(_)), Some(stub)) => {
-                FetchError::Lookup(LookupError::Timeout {
-                    name: Name::from_text(&self.target.host).unwrap_or_else(|_| Name::root()),
-                    servers: stub.servers().collect(),
-                    waited: self.config().connect_timeout,
-                })
+            (Expired::Resolve(limit), Phase::Resolve(Resolving::Stub(_)), Some(stub)) => {
+                FetchError::Lookup(stub.timed_out(&self.target.host, *limit))
             }
             _ => expired.into(),
         }
@@ -759,6 +747,12 @@ fn checked_target(input: &str, scheme: Scheme, config: &Config) -> Result<Target
     }
 }
 
+/// What a session learned, if the sink shows it (the facts are parsed from
+/// the certificates, so only then).
+fn tls_facts(sink: &impl Sink, tls: &TlsStream) -> Option<Box<TlsInfo>> {
+    sink.wants_tls_info().then(|| Box::new(tls.info()))
+}
+
 /// The nearer of a phase's limit and the fetch's `max_time`.
 fn deadline(phase_deadline: Instant, timings: &Timings, config: &Config) -> Instant {
     phase_deadline.min(timings.start + config.max_time)
@@ -792,9 +786,7 @@ impl<S: Sink> Future for Fetch<'_, S> {
         // A handshake cut short by a limit or a stop still began a session:
         // what it learned (SNI, how far it got) is part of the outcome.
         if let Phase::Handshake(handshaking) = &this.phase {
-            if this.sink.wants_tls_info() {
-                this.tls = Some(Box::new(handshaking.tls.info()));
-            }
+            this.tls = tls_facts(this.sink, &handshaking.tls);
         }
         // Dropping the phase closes the socket now, not when the task ends.
         this.phase = Phase::Done;

@@ -585,9 +585,11 @@ impl StubResolver {
             .fallback_for(&host, self.inner.hostname.as_deref())
     }
 
-    /// The servers this resolver asks, in order.
-    pub fn servers(&self) -> impl Iterator<Item = SocketAddr> + '_ {
-        self.inner.servers.iter().map(|server| server.addr)
+    /// The error of a lookup of `host` that had no answer within
+    /// `waited`: a timeout naming every server this resolver asks. For a
+    /// caller whose own limit ended the lookup first.
+    pub fn timed_out(&self, host: &str, waited: Duration) -> LookupError {
+        self.inner.timed_out(host, waited)
     }
 
     /// A snapshot of the counters.
@@ -762,6 +764,15 @@ impl Lookup {
 }
 
 impl Inner {
+    /// A lookup of `host` with no answer within `waited`, from any server.
+    fn timed_out(&self, host: &str, waited: Duration) -> LookupError {
+        LookupError::Timeout {
+            name: Name::from_text(host).unwrap_or_else(|_| Name::root()),
+            servers: self.servers.iter().map(|server| server.addr).collect(),
+            waited,
+        }
+    }
+
     /// The candidate names for `host`, in the order glibc tries them.
     fn candidates(&self, host: &str) -> Vec<Name> {
         if host.ends_with('.') {
@@ -916,15 +927,9 @@ async fn resolve(inner: Rc<Inner>, entry: Rc<Entry>, key: String) {
 /// timeout naming every server, and nothing is cached.
 fn give_up(inner: &Inner, entry: &Rc<Entry>, key: &str, waited: Duration) {
     log::debug!("dns {key}: no answer within {waited:?}; giving up");
-    let name = Name::from_text(key).unwrap_or_else(|_| Name::root());
     for family in IpFamily::BOTH {
         if entry.get(family).is_none() {
-            let error = LookupError::Timeout {
-                name: name.clone(),
-                servers: inner.servers.iter().map(|server| server.addr).collect(),
-                waited,
-            };
-            entry.finish(family, Err(error));
+            entry.finish(family, Err(inner.timed_out(key, waited)));
         }
     }
     inner
