@@ -1,5 +1,5 @@
 //! Our resolver through the binary (issue 12), part one: what the answers
-//! come to. Every typed DNS outcome in one run, each naming the server
+//! come to. Every typed DNS outcome in one run, url, each naming the server
 //! that gave it; a cluster of dead names that delays no healthy one;
 //! forged answers dropped; truncation, CNAME chains and long answers; the
 //! resolver's counters in `--stats`; an open-file limit that must leave
@@ -19,29 +19,14 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use dns_cli::{address, by_target, hermetic, kind, message, run, stats, Dns};
+use dns_cli::{address, args, by_target, kind, message, run, stats, url, Dns};
 use serde_json::Value;
 use support::dns_server::{a, cname, Reply, A};
-
-/// `http://NAME:PORT/`.
-fn url(name: &str, port: u16) -> String {
-    format!("http://{name}:{port}/")
-}
-
-/// `dns.args()` followed by `more`.
-fn args(dns: &Dns, more: &[&str]) -> Vec<String> {
-    let mut args = dns.args();
-    args.extend(more.iter().map(|s| s.to_string()));
-    args
-}
 
 /// Issue 12's "done when": a run over a list of names gives every name its
 /// typed outcome, and the message names the server that said it.
 #[test]
 fn every_dns_outcome_has_its_kind_and_names_its_server() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let server = &dns.server;
     let ns = dns.addr();
@@ -209,9 +194,6 @@ fn every_dns_outcome_has_its_kind_and_names_its_server() {
 /// silent longer than that is `dns-timeout`, at the limit.
 #[test]
 fn connect_timeout_ends_a_lookup_as_dns_timeout() {
-    if !hermetic() {
-        return;
-    }
     // Each question would wait 5 s; the limit is 500 ms.
     let dns = Dns::with_files("", "options timeout:5 attempts:1\n");
     dns.server.set("slow.test", Reply::Drop);
@@ -236,9 +218,6 @@ fn connect_timeout_ends_a_lookup_as_dns_timeout() {
 /// nameserver sees.
 #[test]
 fn connect_timeout_on_a_lookup_names_the_silent_server() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:5 attempts:1\n");
     dns.server.set("slow.test", Reply::Drop);
     let outcome = run(args(
@@ -259,9 +238,6 @@ fn connect_timeout_on_a_lookup_names_the_silent_server() {
 /// kernel answers "port unreachable") is `dns`, naming the server.
 #[test]
 fn a_server_that_cannot_be_asked_is_a_dns_error_naming_it() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let closed = dns_cli::closed_udp_port();
     let mut argv = vec!["--resolver".to_string(), closed.to_string()];
@@ -293,9 +269,6 @@ fn a_server_that_cannot_be_asked_is_a_dns_error_naming_it() {
 /// healthy names do fail.
 #[test]
 fn a_cluster_of_dead_names_delays_no_healthy_name() {
-    if !hermetic() {
-        return;
-    }
     // A dead name's question waits 30 s; --connect-timeout ends it at 3 s.
     let dns = Dns::with_files("", "options timeout:30 attempts:1\n");
     let http = dns_cli::http("healthy");
@@ -374,9 +347,6 @@ type Wrap = fn(Box<Reply>) -> Reply;
 /// have their own tests in `tests/dns_spoofing.rs`.
 #[test]
 fn forged_answers_are_dropped_and_the_real_one_is_connected_to() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     dns.server.set_forged_address(Ipv4Addr::new(127, 6, 6, 6));
     let http = dns_cli::http("real");
@@ -408,9 +378,6 @@ fn forged_answers_are_dropped_and_the_real_one_is_connected_to() {
 /// A truncated UDP answer is asked again over TCP, and the fetch goes on.
 #[test]
 fn a_truncated_answer_is_fetched_over_tcp() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("tc");
     dns.server.set(
@@ -438,9 +405,6 @@ fn a_truncated_answer_is_fetched_over_tcp() {
 /// A CNAME chain in the answer is followed without another query.
 #[test]
 fn a_cname_chain_is_followed_inside_the_answer() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("cname");
     dns.server.set(
@@ -465,9 +429,6 @@ fn a_cname_chain_is_followed_inside_the_answer() {
 /// refuses) to the one that listens.
 #[test]
 fn a_hundred_addresses_come_over_tcp_and_the_one_that_listens_is_used() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let listening = Ipv4Addr::new(127, 0, 1, 60);
     let http = dns_cli::serve_at(listening.into(), 0, "sixty").expect("bind 127.0.1.60");
@@ -503,9 +464,6 @@ fn a_hundred_addresses_come_over_tcp_and_the_one_that_listens_is_used() {
 /// object, match what the server saw.
 #[test]
 fn stats_count_what_the_resolver_did() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:1 attempts:2\n");
     let http = dns_cli::http("stats");
     let server = &dns.server;
@@ -641,9 +599,6 @@ fn run_table(dns: &Dns, port: u16) -> String {
 /// makes lookups fail with "too many open files" (`dns`).
 #[test]
 fn a_small_fd_limit_leaves_room_for_the_resolvers_sockets() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("fd");
     let names: Vec<String> = (0..200).map(|i| format!("fd{i}.test")).collect();
@@ -685,9 +640,6 @@ fn a_small_fd_limit_leaves_room_for_the_resolvers_sockets() {
 /// outlasts --connect-timeout.)
 #[test]
 fn abandoned_lookups_leave_room_for_the_next_names_under_a_small_fd_limit() {
-    if !hermetic() {
-        return;
-    }
     // A dead name's question would wait 30 s; its fetch gives up at 300 ms.
     let dns = Dns::with_files("", "options timeout:30 attempts:1\n");
     let http = dns_cli::http("fd");

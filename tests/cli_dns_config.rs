@@ -19,22 +19,12 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use dns_cli::{address, by_target, hermetic, kind, message, run, run_with_env, server_header, Dns};
+use dns_cli::{
+    address, args, by_target, kind, message, run, run_with_env, server_header, url, Dns,
+};
 use fetch_headers::net::dns::HostsTable;
 use fetch_headers::net::has_global_ipv6;
 use support::dns_server::{a, aaaa, DnsServer, Reply, A, AAAA};
-
-/// `http://NAME:PORT/`.
-fn url(name: &str, port: u16) -> String {
-    format!("http://{name}:{port}/")
-}
-
-/// `dns.args()` followed by `more`.
-fn args(dns: &Dns, more: &[&str]) -> Vec<String> {
-    let mut args = dns.args();
-    args.extend(more.iter().map(|s| s.to_string()));
-    args
-}
 
 /// Fetches `target` with `more` flags and returns its one JSON outcome.
 fn fetch(dns: &Dns, more: &[&str], target: &str) -> serde_json::Value {
@@ -68,9 +58,6 @@ fn v6(port: u16) -> String {
 /// and asks no AAAA question; `-6` connects over IPv6.
 #[test]
 fn dash_4_and_dash_6_pick_the_family() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let port = dual_port(true, true);
     dns.server.set(
@@ -100,9 +87,6 @@ fn dash_4_and_dash_6_pick_the_family() {
 /// under `-4` / `-6`, from the server that said so.
 #[test]
 fn the_missing_family_under_dash_4_or_dash_6_is_nodata() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let ns = dns.addr();
     dns.server.set(
@@ -133,9 +117,6 @@ fn the_missing_family_under_dash_4_or_dash_6_is_nodata() {
 /// IPv6 server cannot be reached by name.
 #[test]
 fn either_family_that_listens_is_reached() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let records = || Reply::Records(vec![a("dual.test", "127.0.0.1"), aaaa("dual.test", "::1")]);
     dns.server.set("dual.test", records());
@@ -163,9 +144,6 @@ fn either_family_that_listens_is_reached() {
 /// question waits).
 #[test]
 fn the_aaaa_answer_connects_without_waiting_for_a() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:10 attempts:1\n");
     let port = dual_port(true, true);
     dns.server.set_type("late-a.test", A, Reply::Drop);
@@ -194,9 +172,6 @@ fn the_aaaa_answer_connects_without_waiting_for_a() {
 /// IPv4; an AAAA answer that never comes does not hold the fetch.
 #[test]
 fn the_a_answer_connects_when_aaaa_never_comes() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:10 attempts:1\n");
     let port = dual_port(true, true);
     dns.server.set_type(
@@ -224,9 +199,6 @@ fn the_a_answer_connects_when_aaaa_never_comes() {
 /// at its --connect-timeout on the silent IPv4 address).
 #[test]
 fn a_late_aaaa_answer_joins_a_connect_that_hangs() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:10 attempts:1\n");
     let six = dns_cli::serve_at(IpAddr::V6(Ipv6Addr::LOCALHOST), 0, "v6").expect("bind ::1");
     let port = six.port();
@@ -262,9 +234,6 @@ fn a_late_aaaa_answer_joins_a_connect_that_hangs() {
 /// 300 ms later and connects.
 #[test]
 fn a_refused_first_family_waits_for_the_late_one() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:10 attempts:1\n");
     let port = dual_port(false, true);
     dns.server.set_type(
@@ -294,9 +263,6 @@ fn a_refused_first_family_waits_for_the_late_one() {
 /// connect: the second address is tried beside it and connects.
 #[test]
 fn a_dead_first_address_does_not_cost_the_connect() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("second");
     support::black_hole(Ipv4Addr::new(127, 0, 0, 4), http.port());
@@ -322,9 +288,6 @@ fn a_dead_first_address_does_not_cost_the_connect() {
 /// on another port the name is looked up as usual.
 #[test]
 fn resolve_pins_a_host_on_one_port_without_a_query() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("pinned");
     let other = dns_cli::http("other-port");
@@ -379,9 +342,6 @@ fn resolve_pins_a_host_on_one_port_without_a_query() {
 /// form"; `parse_pin` only lowers the case, and the pin never matches).
 #[test]
 fn resolve_pins_an_internationalised_host() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let http = dns_cli::http("idn");
     let pin = format!("中文.test:{}:127.0.0.1", http.port());
@@ -401,9 +361,6 @@ fn resolve_pins_an_internationalised_host() {
 /// address" from a server), not Rust's debug form of it.
 #[test]
 fn a_pin_of_the_other_family_is_nodata_in_plain_words() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let pin = "pin.test:80:[::1]";
     let outcome = fetch(&dns, &["-4", "--resolve", pin], "http://pin.test/");
@@ -417,9 +374,6 @@ fn a_pin_of_the_other_family_is_nodata_in_plain_words() {
 /// `.invalid` does not exist, all without a query (RFC 6761).
 #[test]
 fn the_hosts_file_and_special_names_are_answered_without_a_query() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files(
         "# the test's own hosts file\n\
          127.0.0.1   fromfile.test  alias.test   # two names\n\
@@ -483,9 +437,6 @@ fn the_hosts_file_and_special_names_are_answered_without_a_query() {
 /// means absolute.
 #[test]
 fn resolv_conf_search_and_ndots_shape_the_questions() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files(
         "",
         "nameserver 127.0.0.1\n\
@@ -534,9 +485,6 @@ fn resolv_conf_search_and_ndots_shape_the_questions() {
 /// machine's IPv6, and the name still connects over IPv4.
 #[test]
 fn resolv_conf_no_aaaa_asks_only_for_a() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "options timeout:1 attempts:1 no-aaaa\n");
     let port = dual_port(true, true);
     dns.server.set(
@@ -554,9 +502,6 @@ fn resolv_conf_no_aaaa_asks_only_for_a() {
 /// dead name is asked twice, and its timeout says how long it waited.
 #[test]
 fn localdomain_and_res_options_apply_over_the_file() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::with_files("", "search corp.test\noptions timeout:1 attempts:1\n");
     let http = dns_cli::http("env");
     dns.server.set(
@@ -589,9 +534,6 @@ fn localdomain_and_res_options_apply_over_the_file() {
 /// names both.
 #[test]
 fn several_resolvers_are_tried_in_turn_and_all_named() {
-    if !hermetic() {
-        return;
-    }
     let first = Dns::new();
     let second = DnsServer::start();
     let http = dns_cli::http("second");
@@ -635,9 +577,6 @@ fn several_resolvers_are_tried_in_turn_and_all_named() {
 /// `--resolver [::1]:PORT`: a server asked over IPv6.
 #[test]
 fn a_resolver_on_ipv6_loopback_is_asked_over_ipv6() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::on(
         DnsServer::start_on(IpAddr::V6(Ipv6Addr::LOCALHOST)),
         "",
@@ -663,9 +602,6 @@ fn a_resolver_on_ipv6_loopback_is_asked_over_ipv6() {
 /// `--stats` has no resolver counters (`"dns": null`).
 #[test]
 fn system_dns_conflicts_with_the_resolver_flags_and_works_alone() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     for (flag, value) in [
         ("--resolver", dns.addr().to_string()),
@@ -711,9 +647,6 @@ fn system_dns_conflicts_with_the_resolver_flags_and_works_alone() {
 /// that say what is wrong, before any lookup.
 #[test]
 fn bad_resolver_flag_values_are_usage_errors() {
-    if !hermetic() {
-        return;
-    }
     let dns = Dns::new();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let dir_path = dir.path().display().to_string();

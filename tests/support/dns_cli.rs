@@ -7,9 +7,9 @@
 //! The binary is always given `--resolver` (the tests' server),
 //! `--hosts-file` and `--resolv-conf` (files written here), and the
 //! environment's `LOCALDOMAIN` and `RES_OPTIONS` are removed, so nothing
-//! of the machine's own resolver configuration is read but nsswitch.conf,
-//! which has no flag: [`hermetic`] checks that it would not hand the
-//! tests' names to `getaddrinfo` (and so to the machine's resolver).
+//! of the machine's own resolver configuration is read. (nsswitch.conf has
+//! no flag, but with `--resolver` the binary sends every name to the hosts
+//! file and the servers named, never to `getaddrinfo`.)
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -20,7 +20,6 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fetch_headers::net::dns::{NsSwitch, Source};
 use serde_json::Value;
 
 use super::support::dns_server::DnsServer;
@@ -93,37 +92,16 @@ pub fn resolver_arg(addr: SocketAddr) -> String {
     addr.to_string()
 }
 
-/// Whether the machine's nsswitch.conf lets our resolver serve the tests'
-/// `.test` names (hosts table first, then DNS, nothing else deciding). If
-/// it would hand them to `getaddrinfo`, and so to the machine's resolver,
-/// this says why on stderr and the test skips: these tests send no query
-/// but to their own server.
-pub fn hermetic() -> bool {
-    let nsswitch = match NsSwitch::system() {
-        Ok(nsswitch) => nsswitch,
-        Err(e) => {
-            eprintln!("skipped: cannot read /etc/nsswitch.conf: {e}");
-            return false;
-        }
-    };
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|name| name.trim().to_owned());
-    if let Some(reason) = nsswitch.fallback_for("probe.test", hostname.as_deref()) {
-        eprintln!(
-            "skipped: /etc/nsswitch.conf would leave .test names to getaddrinfo ({reason}), \
-             which asks the machine's resolver; these tests ask only their own server"
-        );
-        return false;
-    }
-    if nsswitch.order() != [Source::Files, Source::Dns] {
-        eprintln!(
-            "skipped: /etc/nsswitch.conf's hosts order is {:?}, not files then dns",
-            nsswitch.order()
-        );
-        return false;
-    }
-    true
+/// `http://NAME:PORT/`.
+pub fn url(name: &str, port: u16) -> String {
+    format!("http://{name}:{port}/")
+}
+
+/// `dns.args()` followed by `more`.
+pub fn args(dns: &Dns, more: &[&str]) -> Vec<String> {
+    let mut args = dns.args();
+    args.extend(more.iter().map(|s| s.to_string()));
+    args
 }
 
 /// Runs the binary with `args`, stdin empty, without `RUST_LOG`,
