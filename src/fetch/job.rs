@@ -320,7 +320,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 timings.total = start.elapsed();
                 return Start::Rejected(Some(Outcome {
                     input,
-                    url: None,
+                    target: None,
                     redirects: Vec::new(),
                     addr: None,
                     result: Err(e.into()),
@@ -333,7 +333,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         // the URL that request names: the one a relative `Location` is
         // resolved against, and the first URL a redirect loop can revisit.
         if let Some(path) = &run.config.path {
-            target.path.clone_from(path);
+            target.path = path.clone().into();
         }
         let timings = Timings::new(start);
         let phase_deadline = start + run.config.connect_timeout;
@@ -795,15 +795,11 @@ impl<S: Sink> Future for Fetch<'_, S> {
             Ok(_) => log::debug!("{}: done in {:?}", this.input, this.timings.total),
             Err(e) => log::debug!("{}: {}: {e}", this.input, e.kind()),
         }
-        let redirects = std::mem::take(&mut this.redirects);
-        let url = match redirects.first() {
-            Some(first) => first.url.clone(),
-            None => this.target.url(),
-        };
         Poll::Ready(Outcome {
             input: std::mem::take(&mut this.input),
-            url: Some(url),
-            redirects,
+            // The fetch is over: nothing reads its target again.
+            target: Some(std::mem::replace(&mut this.target, Target::none())),
+            redirects: std::mem::take(&mut this.redirects),
             addr: this.addr,
             result,
             tls: this.tls.take(),

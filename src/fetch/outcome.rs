@@ -1,12 +1,13 @@
 //! What one target ends in: its response heads, or one typed error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::stop::StopReason;
-use super::target::TargetError;
+use super::target::{Target, TargetError};
 use crate::http::redirect::LocationError;
 use crate::http::{HeadError, ProtocolError, RequestError, ResponseHead};
 use crate::net::dns::LookupError;
@@ -517,8 +518,10 @@ impl Redirect {
 pub struct Outcome {
     /// The target as the user wrote it (the `target` of the JSON output).
     pub input: String,
-    /// `http[s]://host[:port]/path`, once the target parsed.
-    pub url: Option<String>,
+    /// The last hop's target, once the input parsed: the input's own, or,
+    /// after redirects, where the last one pointed. Its URL is built only
+    /// when a report asks ([`Outcome::url`]); the text output never does.
+    pub target: Option<Target>,
     /// The redirects followed before the last hop, first first (`-L`).
     pub redirects: Vec<Redirect>,
     /// The address of the last hop, connected to (or last tried).
@@ -534,12 +537,21 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// `http[s]://host[:port]/path` of the first request, once the target
+    /// parsed.
+    pub fn url(&self) -> Option<Cow<'_, str>> {
+        match self.redirects.first() {
+            Some(first) => Some(Cow::Borrowed(&first.url)),
+            None => self.target.as_ref().map(|target| Cow::Owned(target.url())),
+        }
+    }
+
     /// The URL of the last hop: the target's, or where the last redirect
     /// pointed.
-    pub fn final_url(&self) -> Option<&str> {
+    pub fn final_url(&self) -> Option<Cow<'_, str>> {
         match self.redirects.last() {
-            Some(redirect) => Some(&redirect.location),
-            None => self.url.as_deref(),
+            Some(redirect) => Some(Cow::Borrowed(&redirect.location)),
+            None => self.url(),
         }
     }
 

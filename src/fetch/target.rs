@@ -1,6 +1,7 @@
 //! Targets: what the user typed, checked and split into scheme, host, port
 //! and path.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -42,8 +43,12 @@ pub struct Target {
     pub host: String,
     /// The TCP port (the scheme's default unless given).
     pub port: u16,
-    /// The request path (`/` unless given).
-    pub path: String,
+    /// The request path (`/` unless given: that one is a `&'static str`,
+    /// so the common target allocates nothing for its path).
+    pub path: Cow<'static, str>,
+    /// The host as an address, when it is an address literal: parsed once,
+    /// here, for the family check and the resolve phase.
+    ip: Option<IpAddr>,
 }
 
 impl Target {
@@ -71,9 +76,21 @@ impl Target {
         }
     }
 
+    /// A target that names nothing, to leave in the place of one moved
+    /// out (a finished fetch's, into its outcome). It allocates nothing.
+    pub(crate) fn none() -> Target {
+        Target {
+            scheme: Scheme::Http,
+            host: String::new(),
+            port: 0,
+            path: Cow::Borrowed(""),
+            ip: None,
+        }
+    }
+
     /// The host as an IP address, when it is an address literal.
     pub fn ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+        self.ip
     }
 
     /// `http[s]://host[:port]/path`, for reports.
@@ -140,13 +157,13 @@ pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetErro
     // never sent to the server.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
     let (authority, path) = match rest.bytes().position(|b| b == b'/' || b == b'?') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+        Some(i) => (&rest[..i], Cow::Owned(rest[i..].to_owned())),
+        None => (rest, Cow::Borrowed("/")),
     };
     let path = if path.starts_with('?') {
-        format!("/{path}")
+        Cow::Owned(format!("/{path}"))
     } else {
-        path.to_owned()
+        path
     };
     if path.bytes().any(|b| !b.is_ascii_graphic()) {
         return Err(bad(
@@ -165,9 +182,11 @@ pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetErro
             _ => return Err(bad(&format!("bad port '{text}' (want 1-65535)"))),
         },
     };
+    let host = normalise_host(host).map_err(|why| bad(&why))?;
     Ok(Target {
         scheme,
-        host: normalise_host(host).map_err(|why| bad(&why))?,
+        ip: host.parse().ok(),
+        host,
         port,
         path,
     })
@@ -324,7 +343,7 @@ mod tests {
 
     fn ok(input: &str) -> (String, u16, String) {
         let t = parse_target(input).unwrap();
-        (t.host, t.port, t.path)
+        (t.host, t.port, t.path.into_owned())
     }
 
     #[test]

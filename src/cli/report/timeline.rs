@@ -36,7 +36,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use fetch_headers::fetch::{ErrorKind, Outcome, Timings};
+use fetch_headers::fetch::{ErrorKind, Outcome, Scheme, Timings};
 use fetch_headers::http::escape_line;
 use fetch_headers::runtime::{LoopSpan, SpanKind};
 
@@ -173,8 +173,9 @@ impl Timeline {
             error: outcome.result.as_ref().err().map(|e| e.kind()),
             started: outcome.started(),
             tls: outcome
-                .final_url()
-                .is_some_and(|url| url.starts_with("https://")),
+                .target
+                .as_ref()
+                .is_some_and(|target| target.scheme == Scheme::Https),
         });
     }
 
