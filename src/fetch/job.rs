@@ -388,8 +388,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Ready(Resolved::Failed(e)) => return Step::Done(Err(e)),
             Poll::Ready(Resolved::Addrs { addrs, rest }) => (addrs, rest),
         };
-        self.timings.dns = Some(self.phase_start.elapsed());
-        self.phase_start = Instant::now();
+        self.timings.dns = Some(self.end_phase());
         log::debug!("{}: resolved to {addrs:?}", self.input);
         if let Err(e) = self.check_redirect_addresses(&addrs) {
             return Step::Done(Err(e));
@@ -468,8 +467,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Ready(Ok(connected)) => connected,
         };
         self.addr = Some(addr);
-        self.timings.connect = Some(self.phase_start.elapsed());
-        self.phase_start = Instant::now();
+        self.timings.connect = Some(self.end_phase());
         if self.redirects.is_empty() {
             self.internal_origin = internal_range(addr.ip()).is_some();
         }
@@ -497,8 +495,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Pending => return Step::Wait(Phase::Handshake(handshaking)),
             Poll::Ready(result) => result,
         };
-        self.timings.tls = Some(self.phase_start.elapsed());
-        self.phase_start = Instant::now();
+        self.timings.tls = Some(self.end_phase());
         self.tls = tls_facts(self.sink, &handshaking.tls);
         match result {
             Ok(()) => {
@@ -511,7 +508,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
 
     /// Switches the timer to the read limit, and starts sending.
     fn start_request(&mut self, conn: Conn) -> Step {
-        self.renew_read_deadline();
+        self.renew_read_deadline(self.phase_start);
         Step::Next(Phase::Send(Sending { conn, written: 0 }))
     }
 
@@ -578,14 +575,16 @@ impl<'a, S: Sink> Fetch<'a, S> {
             Poll::Ready(Err(e)) => return Step::Done(Err(e)),
             Poll::Ready(Ok(n)) => n,
         };
+        let now = Instant::now();
         if let (None, Some(sent)) = (self.timings.first_byte, self.timings.sent) {
-            self.timings.first_byte = Some(self.timings.start.elapsed().saturating_sub(sent));
+            let since_start = now.saturating_duration_since(self.timings.start);
+            self.timings.first_byte = Some(since_start.saturating_sub(sent));
         }
         let progress = reading.feed(&scratch[..n], &self.input, self.sink);
         drop(scratch);
         match progress {
             ReadProgress::More => {
-                self.renew_read_deadline();
+                self.renew_read_deadline(now);
                 Step::Next(Phase::Read(reading))
             }
             ReadProgress::Done => {
@@ -677,10 +676,19 @@ impl<'a, S: Sink> Fetch<'a, S> {
         &self.run.config
     }
 
-    /// Starts the read limit again: after connecting (it replaces the
-    /// connect limit) and after every read.
-    fn renew_read_deadline(&mut self) {
-        self.phase_deadline = Instant::now() + self.config().read_timeout;
+    /// Ends the current phase: how long it took. The same clock reading
+    /// starts the next phase (one reading, not two, per phase change).
+    fn end_phase(&mut self) -> std::time::Duration {
+        let now = Instant::now();
+        let took = now.saturating_duration_since(self.phase_start);
+        self.phase_start = now;
+        took
+    }
+
+    /// Starts the read limit again, from `now`: after connecting (it
+    /// replaces the connect limit) and after every read.
+    fn renew_read_deadline(&mut self, now: Instant) {
+        self.phase_deadline = now + self.config().read_timeout;
         let at = deadline(self.phase_deadline, &self.timings, self.config());
         self.timer.reset(at);
     }
