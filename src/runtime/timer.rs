@@ -1,17 +1,26 @@
-//! Timers: `sleep`, `sleep_until`, `timeout`, and the deadline map behind them.
+//! Timers: `sleep`, `sleep_until`, `timeout`, and the deadline heap behind
+//! them.
 //!
-//! Pending deadlines live in an ordered map keyed by `(deadline, sequence)`.
-//! The earliest key tells the loop how long `epoll_wait` may block; each loop
-//! turn pops and wakes every expired entry. Inserting and cancelling are
-//! O(log n), and a dropped [`Sleep`] removes its own entry, so cancelled
-//! timeouts leave nothing behind.
+//! Each armed [`Sleep`] has a slot in a slab (its waker) and an entry in a
+//! binary min-heap ordered by `(deadline, sequence)`. The heap's top tells
+//! the loop how long `epoll_wait` may block; each loop turn pops and wakes
+//! every expired entry. Arming is a slab insert and a heap push (O(log n));
+//! a dropped or re-armed `Sleep` frees its slot at once (O(1)) and leaves its
+//! heap entry behind, *stale*: the heap skips it when it reaches the top,
+//! and is rebuilt without the stale entries once they outnumber the live
+//! ones, so cancelled timeouts cost neither a search nor unbounded memory.
+//! The top is never stale (stale entries are dropped as soon as they reach
+//! it), so the next deadline is always a live one.
 //!
-//! Python: `asyncio.sleep` is `loop.call_later` on a heap of `TimerHandle`s;
-//! `asyncio.wait_for` is [`timeout`]. Like asyncio on epoll, the resolution is
-//! about one millisecond: mio rounds the poll timeout up, never down, so a
-//! timer never fires early.
+//! Python: `asyncio.sleep` is `loop.call_later` on a heap of `TimerHandle`s,
+//! and a cancelled handle stays in that heap, flagged, until it reaches the
+//! top or the loop cleans the heap up: the same design. `asyncio.wait_for`
+//! is [`timeout`]. Like asyncio on epoll, the resolution is about one
+//! millisecond: mio rounds the poll timeout up, never down, so a timer
+//! never fires early.
 
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
@@ -21,43 +30,131 @@ use std::time::{Duration, Instant};
 
 use super::context;
 use super::core::Core;
+use super::slab::{Key, Slab};
 
-/// Identifies one pending deadline; the sequence number breaks ties.
-pub(crate) type TimerKey = (Instant, u64);
+/// Identifies one armed sleep: its slot in [`Timers`].
+pub(crate) type TimerKey = Key;
+
+/// Stale entries the heap may hold before it is rebuilt without them,
+/// however few the live ones (rebuilding a tiny heap often is not worth it).
+const STALE_SLACK: usize = 1024;
+
+/// One deadline in the heap. The sequence number orders equal deadlines
+/// first-armed first.
+#[derive(Debug)]
+struct Deadline {
+    at: Instant,
+    sequence: u64,
+    key: TimerKey,
+}
+
+impl PartialEq for Deadline {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Deadline {}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.sequence).cmp(&(other.at, other.sequence))
+    }
+}
 
 /// The pending deadlines of one loop.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Timers {
-    pending: BTreeMap<TimerKey, Waker>,
+    /// The waker of each armed sleep.
+    armed: Slab<Waker>,
+    /// Every armed deadline, plus `stale` ones whose sleep was dropped or
+    /// re-armed; `Reverse` makes std's max-heap a min-heap.
+    heap: BinaryHeap<Reverse<Deadline>>,
+    stale: usize,
     next_sequence: u64,
 }
 
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            armed: Slab::new(),
+            heap: BinaryHeap::new(),
+            stale: 0,
+            next_sequence: 0,
+        }
+    }
+}
+
 impl Timers {
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
-        let key = (deadline, self.next_sequence);
+    fn insert(&mut self, at: Instant, waker: Waker) -> TimerKey {
+        let key = self.armed.insert(waker);
+        let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.pending.insert(key, waker);
+        self.heap.push(Reverse(Deadline { at, sequence, key }));
         key
+    }
+
+    /// The waker of an armed sleep, while its deadline has not fired.
+    fn waker_mut(&mut self, key: TimerKey) -> Option<&mut Waker> {
+        self.armed.get_mut(key)
+    }
+
+    /// Disarms a sleep; `false` if it had fired already. Its heap entry
+    /// goes stale.
+    fn remove(&mut self, key: TimerKey) -> bool {
+        if self.armed.remove(key).is_none() {
+            return false;
+        }
+        self.stale += 1;
+        self.drop_stale_top();
+        if self.stale > STALE_SLACK && self.stale > self.armed.len() {
+            let armed = &mut self.armed;
+            self.heap
+                .retain(|Reverse(deadline)| armed.get_mut(deadline.key).is_some());
+            self.stale = 0;
+        }
+        true
+    }
+
+    /// Pops stale entries off the top, so the top is always live.
+    fn drop_stale_top(&mut self) {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if self.armed.get_mut(top.key).is_some() {
+                break;
+            }
+            self.heap.pop();
+            self.stale -= 1;
+        }
     }
 
     /// The earliest pending deadline, which bounds the next poll.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending.first_key_value().map(|(key, _)| key.0)
+        self.heap.peek().map(|Reverse(top)| top.at)
     }
 
     /// Number of pending timers.
     pub(crate) fn len(&self) -> usize {
-        self.pending.len()
+        self.armed.len()
     }
 
     /// Removes every entry due at `now` and returns their wakers. The caller
-    /// wakes them with the map released.
+    /// wakes them with the timers released.
     pub(crate) fn take_expired(&mut self, now: Instant, expired: &mut Vec<Waker>) {
-        while let Some(entry) = self.pending.first_entry() {
-            if entry.key().0 > now {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if top.at > now {
                 break;
             }
-            expired.push(entry.remove());
+            let key = top.key;
+            self.heap.pop();
+            // The top is live (see `drop_stale_top`), so this finds it.
+            expired.extend(self.armed.remove(key));
+            self.drop_stale_top();
         }
     }
 }
@@ -100,8 +197,7 @@ impl Sleep {
 
     fn cancel(&mut self) {
         if let Some((core, key)) = self.entry.take() {
-            let removed = core.timers.borrow_mut().pending.remove(&key);
-            if removed.is_some() {
+            if core.timers.borrow_mut().remove(key) {
                 core.counters.timers_cancelled.incr();
             }
         }
@@ -120,7 +216,7 @@ impl Future for Sleep {
         // every poll of a future that races a timer, as every fetch does.)
         if let Some((core, key)) = &self.entry {
             let mut timers = core.timers.borrow_mut();
-            if let Some(waker) = timers.pending.get_mut(key) {
+            if let Some(waker) = timers.waker_mut(*key) {
                 waker.clone_from(cx.waker());
                 return Poll::Pending;
             }
@@ -212,4 +308,63 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop() -> Waker {
+        Waker::noop().clone()
+    }
+
+    /// Deadlines fire in order, equal ones first-armed first, and a
+    /// disarmed one never fires, even after its slot is reused.
+    #[test]
+    fn fires_in_order_and_skips_disarmed_entries() {
+        let mut timers = Timers::default();
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        let late = timers.insert(at(30), noop());
+        let first = timers.insert(at(10), noop());
+        let tie = timers.insert(at(10), noop());
+        assert!(timers.remove(first));
+        assert!(!timers.remove(first), "a key works once");
+        // The freed slot is reused; the stale heap entry must not name it.
+        let reused = timers.insert(at(20), noop());
+        assert_eq!(reused.index, first.index);
+        assert_eq!(timers.len(), 3);
+        assert_eq!(timers.next_deadline(), Some(at(10)));
+
+        let mut expired = Vec::new();
+        timers.take_expired(at(10), &mut expired);
+        assert_eq!(expired.len(), 1, "only `tie`: `first` was disarmed");
+        assert!(timers.waker_mut(tie).is_none());
+        assert_eq!(timers.next_deadline(), Some(at(20)));
+        timers.take_expired(at(30), &mut expired);
+        assert_eq!(expired.len(), 3);
+        assert!(timers.waker_mut(late).is_none() && timers.waker_mut(reused).is_none());
+        assert_eq!((timers.len(), timers.next_deadline()), (0, None));
+    }
+
+    /// Disarmed entries that never reach the top are swept once they
+    /// outnumber the armed ones, so the heap stays within a bound of the
+    /// sleeps that are armed, as every fetch's timer is disarmed early.
+    #[test]
+    fn stale_entries_stay_bounded() {
+        let mut timers = Timers::default();
+        let t0 = Instant::now();
+        // One armed sleep keeps the top busy, so nothing is popped there.
+        let _first = timers.insert(t0, noop());
+        for i in 0..100_000 {
+            let key = timers.insert(t0 + Duration::from_secs(10 + i), noop());
+            assert!(timers.remove(key));
+            assert!(
+                timers.heap.len() <= 2 * STALE_SLACK + 2,
+                "{}",
+                timers.heap.len()
+            );
+        }
+        assert_eq!(timers.len(), 1);
+    }
 }
