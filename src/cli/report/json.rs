@@ -375,7 +375,8 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     json.begin_object();
     json.key("target").string(&outcome.input);
     json.key("url").opt_string(outcome.url().as_deref());
-    json.key("final_url").opt_string(outcome.final_url().as_deref());
+    json.key("final_url")
+        .opt_string(outcome.final_url().as_deref());
     json.key("address");
     address(&mut json, outcome.addr);
     let heads = outcome.result.as_ref().ok();
