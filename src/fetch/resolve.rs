@@ -25,7 +25,6 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -78,7 +77,7 @@ impl Resolving {
     /// Starts resolving `target`'s host for this run.
     pub(crate) fn start(run: &RunContext, target: &Target) -> Resolving {
         if let Some(ip) = target.ip() {
-            return Resolving::Ready(Arc::from([ip]));
+            return Resolving::Ready(Addresses::from(ip));
         }
         if let Some(addrs) = run.config.pinned(&target.host, target.port) {
             return Resolving::Ready(addrs.into());

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::poll_fn;
 use std::net::{IpAddr, ToSocketAddrs};
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -46,8 +47,71 @@ impl fmt::Display for DnsError {
 
 impl std::error::Error for DnsError {}
 
-/// The addresses of a name, in the order `getaddrinfo` gave them.
-pub type Addresses = Arc<[IpAddr]>;
+/// The addresses of a host, in the resolver's order; a slice to read
+/// ([`Deref`]). One address (an IP literal, and most names) is held inline;
+/// more share one allocation, so a cached answer reaches every waiter, and
+/// every fetch of the name, without a copy.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Addresses(AddressesRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum AddressesRepr {
+    One(IpAddr),
+    Shared(Arc<[IpAddr]>),
+}
+
+impl Deref for Addresses {
+    type Target = [IpAddr];
+
+    fn deref(&self) -> &[IpAddr] {
+        match &self.0 {
+            AddressesRepr::One(ip) => std::slice::from_ref(ip),
+            AddressesRepr::Shared(ips) => ips,
+        }
+    }
+}
+
+impl fmt::Debug for Addresses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl From<IpAddr> for Addresses {
+    fn from(ip: IpAddr) -> Addresses {
+        Addresses(AddressesRepr::One(ip))
+    }
+}
+
+impl From<&[IpAddr]> for Addresses {
+    fn from(ips: &[IpAddr]) -> Addresses {
+        match ips {
+            [ip] => Addresses::from(*ip),
+            _ => Addresses(AddressesRepr::Shared(ips.into())),
+        }
+    }
+}
+
+impl<const N: usize> From<[IpAddr; N]> for Addresses {
+    fn from(ips: [IpAddr; N]) -> Addresses {
+        Addresses::from(&ips[..])
+    }
+}
+
+impl From<Vec<IpAddr>> for Addresses {
+    fn from(ips: Vec<IpAddr>) -> Addresses {
+        match ips[..] {
+            [ip] => Addresses::from(ip),
+            _ => Addresses(AddressesRepr::Shared(ips.into())),
+        }
+    }
+}
+
+impl FromIterator<IpAddr> for Addresses {
+    fn from_iter<I: IntoIterator<Item = IpAddr>>(iter: I) -> Addresses {
+        Addresses::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
 
 enum Entry {
     /// A worker is resolving the name; these tasks wait for it.
@@ -135,7 +199,7 @@ impl Resolver {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Addresses, DnsError>> {
         if let Ok(ip) = host.parse::<IpAddr>() {
-            return Poll::Ready(Ok(Arc::from([ip])));
+            return Poll::Ready(Ok(Addresses::from(ip)));
         }
         let mut cache = lock(&self.shared.cache);
         match cache.get_mut(host) {
@@ -248,4 +312,36 @@ fn resolve(host: &str) -> Result<Addresses, DnsError> {
         return Err(error("getaddrinfo() returned empty list".into()));
     }
     Ok(ips.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whichever way it is made, an `Addresses` reads as the same slice;
+    /// one address is kept inline, more share one allocation.
+    #[test]
+    fn addresses_read_as_their_slice() {
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "::1".parse().unwrap();
+        for (made, want) in [
+            (Addresses::from(a), vec![a]),
+            (Addresses::from([a]), vec![a]),
+            (Addresses::from(vec![a, b]), vec![a, b]),
+            (Addresses::from(&[b, a][..]), vec![b, a]),
+            ([a, b, a].into_iter().collect(), vec![a, b, a]),
+            (Addresses::from(Vec::new()), vec![]),
+        ] {
+            assert_eq!(&made[..], &want[..]);
+            assert_eq!(format!("{made:?}"), format!("{want:?}"));
+            let inline = matches!(made.0, AddressesRepr::One(_));
+            assert_eq!(inline, want.len() == 1, "{want:?}");
+        }
+        let shared = Addresses::from(vec![a, b]);
+        let copy = shared.clone();
+        match (&shared.0, &copy.0) {
+            (AddressesRepr::Shared(x), AddressesRepr::Shared(y)) => assert!(Arc::ptr_eq(x, y)),
+            _ => panic!("two addresses are shared"),
+        }
+    }
 }
