@@ -6,11 +6,13 @@
 //! the loop how long `epoll_wait` may block; each loop turn pops and wakes
 //! every expired entry. Arming is a slab insert and a heap push (O(log n));
 //! a dropped or re-armed `Sleep` frees its slot at once (O(1)) and leaves its
-//! heap entry behind, *stale*: the heap skips it when it reaches the top,
-//! and is rebuilt without the stale entries once they outnumber the live
-//! ones, so cancelled timeouts cost neither a search nor unbounded memory.
-//! The top is never stale (stale entries are dropped as soon as they reach
-//! it), so the next deadline is always a live one.
+//! heap entry behind, *stale*: the heap is rebuilt without the stale entries
+//! once they outnumber the live ones, so cancelled timeouts cost neither a
+//! search nor unbounded memory. A stale entry that comes due before that is
+//! popped like a live one and wakes nobody; the loop may wake for it, once,
+//! which costs less than popping every cancelled entry as it is cancelled
+//! (fetches end in about the order they start, so the one ending is often
+//! the heap's top).
 //!
 //! Python: `asyncio.sleep` is `loop.call_later` on a heap of `TimerHandle`s,
 //! and a cancelled handle stays in that heap, flagged, until it reaches the
@@ -112,7 +114,6 @@ impl Timers {
             return false;
         }
         self.stale += 1;
-        self.drop_stale_top();
         if self.stale > STALE_SLACK && self.stale > self.armed.len() {
             let armed = &mut self.armed;
             self.heap
@@ -122,18 +123,8 @@ impl Timers {
         true
     }
 
-    /// Pops stale entries off the top, so the top is always live.
-    fn drop_stale_top(&mut self) {
-        while let Some(Reverse(top)) = self.heap.peek() {
-            if self.armed.get_mut(top.key).is_some() {
-                break;
-            }
-            self.heap.pop();
-            self.stale -= 1;
-        }
-    }
-
-    /// The earliest pending deadline, which bounds the next poll.
+    /// The earliest deadline in the heap, which bounds the next poll. It
+    /// may be a stale one: the loop then wakes once for nothing.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.heap.peek().map(|Reverse(top)| top.at)
     }
@@ -152,9 +143,10 @@ impl Timers {
             }
             let key = top.key;
             self.heap.pop();
-            // The top is live (see `drop_stale_top`), so this finds it.
-            expired.extend(self.armed.remove(key));
-            self.drop_stale_top();
+            match self.armed.remove(key) {
+                Some(waker) => expired.push(waker),
+                None => self.stale -= 1,
+            }
         }
     }
 }
