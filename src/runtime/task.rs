@@ -1,7 +1,8 @@
 //! What the executor stores for each task.
 //!
 //! A task is the user's future wrapped in a [`TaskCell`], boxed and kept in
-//! the executor's slab with its waker. The cell owns the slot its output
+//! the executor's slab with its waker's `Arc`, which the executor reuses
+//! for a later task once this one has ended and nothing else holds it. The cell owns the slot its output
 //! travels through to the task's [`JoinHandle`](super::JoinHandle); if it is
 //! dropped before finishing (aborted, or the runtime shut down), its `Drop`
 //! tells the handle so, as asyncio marks a cancelled task.
@@ -10,7 +11,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::join_handle::{JoinSlot, JoinState};
 use super::waker::TaskWaker;
@@ -23,9 +24,9 @@ pub(crate) struct Task {
     /// `None` while the executor is polling it (taken out so the future may
     /// spawn tasks, which needs the slab).
     pub(crate) future: Option<BoxFuture>,
+    /// What the task's wakers point to. Each poll hands the future a
+    /// `Waker` made from a clone of this `Arc` (a reference-count bump).
     pub(crate) waker: Arc<TaskWaker>,
-    /// The same waker as a `std::task::Waker`, built once at spawn.
-    pub(crate) std_waker: Waker,
     /// Set by `abort()` while the task is being polled.
     pub(crate) aborted: bool,
 }
