@@ -216,3 +216,42 @@ fn tasks_left_running_are_dropped_with_the_runtime() {
     }
     assert!(*dropped.borrow(), "dropped with the runtime");
 }
+
+/// A task aborted before its first poll still reports `Cancelled`, and what
+/// its future captured is dropped. (The slot's guard must exist before the
+/// task's `async` body first runs, or the handle would wait for ever.)
+#[test]
+fn abort_before_the_first_poll_is_reported() {
+    let rt = Runtime::new().unwrap();
+    let captured = Rc::new(());
+    let held = captured.clone();
+    let result = rt.block_on(async move {
+        let handle = spawn(async move {
+            let _held = held;
+            "never"
+        });
+        handle.abort();
+        handle.await
+    });
+    assert_eq!(result, Err(JoinError::Cancelled));
+    assert_eq!(Rc::strong_count(&captured), 1, "the future was dropped");
+    let stats = rt.stats();
+    assert_eq!((stats.tasks_spawned, stats.tasks_polled), (1, 0));
+    assert_eq!(stats.tasks_completed, 0);
+}
+
+/// A handle that outlives its runtime finds its unfinished task cancelled.
+#[test]
+fn a_task_dropped_with_its_runtime_reports_cancelled() {
+    let handle = {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let handle = spawn(sleep(Duration::from_secs(60)));
+            yield_now().await; // it has started and armed its timer
+            handle
+        })
+    };
+    assert!(handle.is_finished());
+    let rt = Runtime::new().unwrap();
+    assert_eq!(rt.block_on(handle), Err(JoinError::Cancelled));
+}
