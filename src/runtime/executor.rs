@@ -31,14 +31,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::join_handle::JoinSlot;
 use super::slab::{Key, Slab};
 use super::stats::Counters;
-use super::task::{Task, TaskCell};
+use super::task::{BoxFuture, Task};
 use super::waker::{Remote, TaskWaker};
 
 /// Task polls per loop turn before the loop checks I/O and timers again
@@ -141,23 +139,21 @@ impl Executor {
     }
 
     /// Stores `future` as a new task and queues its first poll.
-    pub(crate) fn spawn<F>(
+    ///
+    /// Not generic: the caller has boxed the future already, so this code
+    /// exists once, not once per future type.
+    pub(crate) fn spawn(
         &self,
-        future: F,
+        future: BoxFuture,
         remote: &Arc<Remote>,
         counters: &Counters,
-    ) -> (Key, JoinSlot<F::Output>)
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        let (cell, state) = TaskCell::new(future);
+    ) -> Key {
         let mut tasks = self.tasks.borrow_mut();
         let key = tasks.next_key();
         // Queued from the start: its first poll is already on the way.
         let waker = self.waker_for(key, remote);
         let inserted = tasks.insert(Task {
-            future: Some(Box::pin(cell)),
+            future: Some(future),
             waker,
             aborted: false,
         });
@@ -166,7 +162,7 @@ impl Executor {
         self.run_queue.borrow_mut().push_back(key);
         counters.tasks_spawned.incr();
         log::trace!("spawn task {}", key.index);
-        (key, state)
+        key
     }
 
     /// A waker for the new task `key`, marked queued: a spare one re-keyed,
