@@ -120,8 +120,8 @@ impl Core {
     where
         F: Future<Output = ()> + 'static,
     {
-        self.executor
-            .spawn(Box::pin(future), &self.remote, &self.counters);
+        let future = self.executor.boxed(future);
+        self.executor.spawn(future, &self.remote, &self.counters);
     }
 
     /// Cancels the task under `key`.

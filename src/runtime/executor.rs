@@ -31,12 +31,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::slab::{Key, Slab};
 use super::stats::Counters;
-use super::task::{BoxFuture, Task};
+use super::task::{BoxFuture, SpareFutures, Task};
 use super::waker::{Remote, TaskWaker};
 
 /// Task polls per loop turn before the loop checks I/O and timers again
@@ -70,6 +71,9 @@ pub(crate) struct Executor {
     /// spawns to re-key instead of allocating (at most
     /// [`MAX_SPARE_WAKERS`]).
     spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
+    /// The emptied boxes of finished detached tasks, for the next tasks of
+    /// the same types.
+    spare_futures: SpareFutures,
 }
 
 impl Executor {
@@ -81,6 +85,7 @@ impl Executor {
             running: Cell::new(None),
             budget: Cell::new(OPS_PER_POLL),
             spare_wakers: RefCell::new(Vec::new()),
+            spare_futures: SpareFutures::default(),
         }
     }
 
@@ -179,17 +184,23 @@ impl Executor {
         Arc::new(TaskWaker::new(key, remote.clone(), true))
     }
 
+    /// Boxes `future` as a detached task's future, in the box of a finished
+    /// task of the same type if one is spare.
+    pub(crate) fn boxed<F: Future<Output = ()> + 'static>(&self, future: F) -> BoxFuture {
+        self.spare_futures.boxed(future)
+    }
+
     /// Disposes of a task taken out of the slab: drops its future (and with
-    /// it every waker clone the future's timers and sockets held), then
-    /// keeps its `Arc<TaskWaker>` for a later spawn if nothing else holds it.
+    /// it every waker clone the future's timers and sockets held), keeping
+    /// its box if it can be reused, then keeps its `Arc<TaskWaker>` for a
+    /// later spawn if nothing else holds it.
     ///
     /// Called with the slab released: the future's destructors may spawn,
     /// abort or deregister.
-    fn retire(&self, task: Task) {
-        let Task {
-            future, mut waker, ..
-        } = task;
-        drop(future);
+    fn retire(&self, future: Option<BoxFuture>, mut waker: Arc<TaskWaker>) {
+        if let Some(future) = future {
+            future.retire(&self.spare_futures);
+        }
         if Arc::get_mut(&mut waker).is_none() {
             return; // a clone lives on somewhere, with the old key
         }
@@ -217,7 +228,7 @@ impl Executor {
         log::trace!("poll task {}", key.index);
         self.start_running(key);
         counters.tasks_polled.incr();
-        let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+        let poll = future.as_mut().poll_task(&mut Context::from_waker(&waker));
         self.stop_running();
         // This poll's `Waker` goes first, so that `retire` below can find
         // the `Arc` unique.
@@ -240,9 +251,8 @@ impl Executor {
             counters.tasks_completed.incr();
         }
         // Destructors run with the slab released: they may touch the runtime.
-        drop(future);
         if let Some(task) = removed {
-            self.retire(task);
+            self.retire(Some(future), task.waker);
         }
     }
 
@@ -261,7 +271,7 @@ impl Executor {
         };
         log::trace!("abort task {}", key.index);
         if let Some(task) = removed {
-            self.retire(task);
+            self.retire(task.future, task.waker);
         }
     }
 

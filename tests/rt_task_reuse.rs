@@ -1,6 +1,7 @@
 //! A finished task's waker is reused for a later task only when nothing
 //! else holds it, and a waker that outlived its task never wakes the task
-//! that took over its slab slot, from the loop's thread or another one.
+//! that took over its slab slot, from the loop's thread or another one. A
+//! finished detached task's box is reused too.
 //! (Each test wakes a stale waker once: its `queued` flag, never cleared
 //! since the task is gone, swallows any later wake.)
 mod support;
@@ -12,7 +13,7 @@ use std::task::{Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use fetch_headers::runtime::{spawn, stats, yield_now, Runtime};
+use fetch_headers::runtime::{spawn, spawn_detached, stats, yield_now, Runtime};
 
 /// The address a task's waker points to, read on its first poll (without
 /// keeping a clone of the waker).
@@ -131,4 +132,50 @@ fn a_remote_wake_for_a_finished_task_is_ignored() {
         assert_eq!(polls.get(), 1);
         assert_eq!(stats.wakes_remote, 1);
     });
+}
+
+/// A detached task that ends leaves its emptied box for the next detached
+/// task of the same type, once its future (and so every destructor in it)
+/// has been dropped.
+#[test]
+fn a_finished_detached_tasks_box_is_reused_after_its_future_is_dropped() {
+    fn size_in_box<F>(_: &F) -> usize {
+        std::mem::size_of::<Option<F>>()
+    }
+    fn task(
+        address: &Rc<Cell<usize>>,
+        guard: Rc<()>,
+    ) -> impl std::future::Future<Output = ()> + 'static {
+        let address = address.clone();
+        let payload = [7u64; 8];
+        poll_fn(move |_| {
+            let _held = &guard;
+            address.set(&payload as *const _ as usize);
+            Poll::Ready(())
+        })
+    }
+    let rt = Runtime::new().unwrap();
+    let (first, second) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    let guard = Rc::new(());
+    let (a, b, held) = (first.clone(), second.clone(), guard.clone());
+    rt.block_on(async move {
+        let one = task(&a, held.clone());
+        let size = size_in_box(&one);
+        spawn_detached(one);
+        turn_the_loop().await;
+        assert_eq!(Rc::strong_count(&held), 2, "the first future was dropped");
+        // Blocks of the box's size, not zeroed, as above: a box freed with
+        // its task would be taken by one of these.
+        let crowd: Vec<Vec<u8>> = (0..64).map(|_| vec![1; size]).collect();
+        spawn_detached(task(&b, held));
+        turn_the_loop().await;
+        drop(crowd);
+    });
+    assert_eq!(Rc::strong_count(&guard), 1, "both futures were dropped");
+    assert_ne!(first.get(), 0);
+    assert_eq!(
+        first.get(),
+        second.get(),
+        "the second task ran in the first's box"
+    );
 }
