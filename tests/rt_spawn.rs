@@ -245,14 +245,16 @@ fn abort_before_the_first_poll_is_reported() {
 /// A handle that outlives its runtime finds its unfinished task cancelled.
 #[test]
 fn a_task_dropped_with_its_runtime_reports_cancelled() {
-    let handle = {
+    let mut kept = None;
+    {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let handle = spawn(sleep(Duration::from_secs(60)));
             yield_now().await; // it has started and armed its timer
-            handle
-        })
-    };
+            kept = Some(handle);
+        });
+    }
+    let handle = kept.unwrap();
     assert!(handle.is_finished());
     let rt = Runtime::new().unwrap();
     assert_eq!(rt.block_on(handle), Err(JoinError::Cancelled));
