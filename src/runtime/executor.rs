@@ -8,8 +8,10 @@
 //! A task is a [`Task`] in a generational slab: its boxed future and the
 //! `Arc<TaskWaker>` its wakers point to (`task.rs` says why each is there).
 //! When a task ends and nothing else holds its waker any more, the `Arc` is
-//! kept on a short list of spares and re-keyed for a later spawn, so a loop
-//! that keeps starting and finishing tasks does not allocate wakers.
+//! kept on a short list of spares and re-keyed for a later spawn; a
+//! detached task's box, emptied, is kept for the next detached task of the
+//! same type. So a loop that keeps starting and finishing detached tasks,
+//! as the fetch engine does, allocates nothing for them once it is going.
 //!
 //! Three rules keep one busy task from starving the rest:
 //! - each poll of a task gets [`OPS_PER_POLL`] I/O operations. A leaf future

@@ -1,16 +1,18 @@
 //! What the executor stores for each task.
 //!
 //! Each task is one [`Task`] in the executor's slab: its future, boxed as a
-//! `dyn Future<Output = ()>`; the `Arc<TaskWaker>` its wakers point to,
-//! which the executor reuses for a later task once this one has ended and
-//! nothing else holds it; and a flag for an abort that arrives while the
-//! task is being polled.
+//! `dyn` [`TaskFuture`]; the `Arc<TaskWaker>` its wakers point to, which
+//! the executor reuses for a later task once this one has ended and nothing
+//! else holds it; and a flag for an abort that arrives while the task is
+//! being polled.
 //!
 //! What the box holds depends on how the task was spawned:
 //!
-//! - [`spawn_detached`](super::spawn_detached): the user's future itself.
-//!   Nobody awaits its output (it is `()`), so once the executor has spare
-//!   wakers the task costs one allocation;
+//! - [`spawn_detached`](super::spawn_detached): the user's future itself,
+//!   as an `Option<F>`. Nobody awaits its output (it is `()`). When the
+//!   task ends, its future is dropped in place (`None`) and the empty box
+//!   is kept in [`SpareFutures`] for the next detached task of the same
+//!   type. Once a run is going, such a task allocates nothing;
 //! - [`spawn`](super::spawn): a [`TaskCell`], the user's future (boxed
 //!   again, so the cell can poll it pinned without `unsafe`) plus the slot
 //!   its output travels through to the task's
