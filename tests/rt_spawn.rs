@@ -6,7 +6,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use fetch_headers::net::TcpStream;
-use fetch_headers::runtime::{join_all, race, sleep, spawn, yield_now, JoinError, Runtime};
+use fetch_headers::runtime::{
+    join_all, race, sleep, spawn, spawn_detached, yield_now, JoinError, Runtime,
+};
 
 #[test]
 fn block_on_returns_the_output() {
@@ -215,4 +217,88 @@ fn tasks_left_running_are_dropped_with_the_runtime() {
         assert!(!*dropped.borrow(), "still running after block_on");
     }
     assert!(*dropped.borrow(), "dropped with the runtime");
+}
+
+/// A task aborted before its first poll still reports `Cancelled`, and what
+/// its future captured is dropped. (The slot's guard must exist before the
+/// task's `async` body first runs, or the handle would wait for ever.)
+#[test]
+fn abort_before_the_first_poll_is_reported() {
+    let rt = Runtime::new().unwrap();
+    let captured = Rc::new(());
+    let held = captured.clone();
+    let result = rt.block_on(async move {
+        let handle = spawn(async move {
+            let _held = held;
+            "never"
+        });
+        handle.abort();
+        handle.await
+    });
+    assert_eq!(result, Err(JoinError::Cancelled));
+    assert_eq!(Rc::strong_count(&captured), 1, "the future was dropped");
+    let stats = rt.stats();
+    assert_eq!((stats.tasks_spawned, stats.tasks_polled), (1, 0));
+    assert_eq!(stats.tasks_completed, 0);
+}
+
+/// A handle that outlives its runtime finds its unfinished task cancelled.
+#[test]
+fn a_task_dropped_with_its_runtime_reports_cancelled() {
+    let mut kept = None;
+    {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let handle = spawn(sleep(Duration::from_secs(60)));
+            yield_now().await; // it has started and armed its timer
+            kept = Some(handle);
+        });
+    }
+    let handle = kept.unwrap();
+    assert!(handle.is_finished());
+    let rt = Runtime::new().unwrap();
+    assert_eq!(rt.block_on(handle), Err(JoinError::Cancelled));
+}
+
+#[test]
+fn detached_tasks_run_to_completion() {
+    let rt = Runtime::new().unwrap();
+    let ran = Rc::new(RefCell::new(Vec::new()));
+    let log = ran.clone();
+    rt.block_on(async move {
+        for i in 0..3 {
+            let log = log.clone();
+            spawn_detached(async move {
+                yield_now().await;
+                log.borrow_mut().push(i);
+            });
+        }
+        while log.borrow().len() < 3 {
+            yield_now().await;
+        }
+    });
+    assert_eq!(*ran.borrow(), [0, 1, 2], "run in spawn order");
+    let stats = rt.stats();
+    assert_eq!((stats.tasks_spawned, stats.tasks_completed), (3, 3));
+    assert_eq!(stats.tasks_polled, 6, "two polls each: one yield");
+}
+
+/// A detached task still running when the runtime goes is dropped with
+/// it, destructors and all, without a panic.
+#[test]
+fn detached_task_left_running_is_dropped_with_the_runtime() {
+    let captured = Rc::new(());
+    {
+        let rt = Runtime::new().unwrap();
+        let held = captured.clone();
+        rt.block_on(async move {
+            spawn_detached(async move {
+                let _held = held;
+                sleep(Duration::from_secs(60)).await;
+            });
+            yield_now().await;
+        });
+        assert_eq!(Rc::strong_count(&captured), 2, "still running");
+    }
+    assert_eq!(Rc::strong_count(&captured), 1, "dropped with the runtime");
 }

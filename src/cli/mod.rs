@@ -137,22 +137,18 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             let note = report
                 .summary
                 .then_some(report.progress != writer::Progress::Off);
-            drop(runtime::spawn(stop_on_signal(
-                signals.clone(),
-                stop.clone(),
-                note,
-            )));
+            runtime::spawn_detached(stop_on_signal(signals.clone(), stop.clone(), note));
         }
         // Everything the run keeps open is open now: what is left is for
         // sockets.
         fit_concurrency_to_fd_limit(&mut config, fd_limit);
         if let Some(reader_left) = reader_left {
             let sink = sink.clone();
-            drop(runtime::spawn(async move {
+            runtime::spawn_detached(async move {
                 if reader_left.recv().await.is_some() {
                     sink.output_closed();
                 }
-            }));
+            });
         }
         let summary = fetch::run_until(config, &mut targets_to_fetch, handle, stop).await;
         Ok::<_, CliError>((summary, signals))

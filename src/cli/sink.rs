@@ -90,7 +90,7 @@ impl CliSink {
             self.flush();
         } else if !self.flush_scheduled.replace(true) {
             let sink = self.clone();
-            drop(runtime::spawn(async move { sink.flush() }));
+            runtime::spawn_detached(async move { sink.flush() });
         }
     }
 

@@ -194,7 +194,7 @@ pub async fn run_until<S: Sink + 'static>(
         sink.started(&input);
         let (run, slots, summary, sink) =
             (run.clone(), slots.clone(), summary.clone(), sink.clone());
-        drop(runtime::spawn(async move {
+        runtime::spawn_detached(async move {
             let mut input = input;
             // Under `--scheme both`, a line without a scheme is fetched
             // twice, one scheme after the other, in the same slot.
@@ -210,7 +210,7 @@ pub async fn run_until<S: Sink + 'static>(
                 sink.finished(outcome);
             }
             slots.release();
-        }));
+        });
     }
     // The summary is complete only once the last fetch has finished. A
     // stop, requested before or while they finish, gives them its grace

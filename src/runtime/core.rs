@@ -29,6 +29,7 @@ use super::reactor::{Reactor, WAKE_TOKEN};
 use super::slab::Key;
 use super::spans::{LoopSpan, SpanKind, MAX_SPANS};
 use super::stats::Counters;
+use super::task::TaskCell;
 use super::timer::Timers;
 use super::waker::{Remote, TaskWaker, MAIN};
 
@@ -99,14 +100,28 @@ impl Core {
         })
     }
 
-    /// Stores `future` as a new task, first polled on this or the next turn.
+    /// Stores `future` as a new task, first polled on this or the next turn,
+    /// with a slot its output goes to for the returned handle.
     pub(crate) fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (key, state) = self.executor.spawn(future, &self.remote, &self.counters);
-        JoinHandle::new(key, self.clone(), state)
+        let (cell, slot) = TaskCell::new(future);
+        let key = self
+            .executor
+            .spawn(Box::pin(cell), &self.remote, &self.counters);
+        JoinHandle::new(key, self.clone(), slot)
+    }
+
+    /// Stores `future` as a new task that nothing awaits: no slot, no
+    /// handle, just the boxed future.
+    pub(crate) fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let future = self.executor.boxed(future);
+        self.executor.spawn(future, &self.remote, &self.counters);
     }
 
     /// Cancels the task under `key`.

@@ -5,6 +5,14 @@
 //! *when* to run the queue; this file decides *how* one task is stored, queued
 //! and run.
 //!
+//! A task is a [`Task`] in a generational slab: its boxed future and the
+//! `Arc<TaskWaker>` its wakers point to (`task.rs` says why each is there).
+//! When a task ends and nothing else holds its waker any more, the `Arc` is
+//! kept on a short list of spares and re-keyed for a later spawn; a
+//! detached task's box, emptied, is kept for the next detached task of the
+//! same type. So a loop that keeps starting and finishing detached tasks,
+//! as the fetch engine does, allocates nothing for them once it is going.
+//!
 //! Three rules keep one busy task from starving the rest:
 //! - each poll of a task gets [`OPS_PER_POLL`] I/O operations. A leaf future
 //!   that finds the budget spent returns `Pending` after waking its own task,
@@ -29,10 +37,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::join_handle::JoinSlot;
 use super::slab::{Key, Slab};
 use super::stats::Counters;
-use super::task::{Task, TaskCell};
+use super::task::{BoxFuture, SpareFutures, Task};
 use super::waker::{Remote, TaskWaker};
 
 /// Task polls per loop turn before the loop checks I/O and timers again
@@ -42,6 +49,11 @@ pub(crate) const MAX_TASKS_PER_TURN: usize = 256;
 
 /// I/O operations one poll of a task may complete before it must yield.
 pub(crate) const OPS_PER_POLL: u32 = 128;
+
+/// How many wakers of finished tasks the executor keeps for later spawns:
+/// enough for the tasks of a busy run to end and start again without
+/// allocating, few enough (a waker is 40 bytes) not to matter if they never do.
+const MAX_SPARE_WAKERS: usize = 1024;
 
 /// Task storage and scheduling state.
 #[derive(Debug)]
@@ -57,6 +69,13 @@ pub(crate) struct Executor {
     running: Cell<Option<Key>>,
     /// I/O operations left for the task being polled.
     budget: Cell<u32>,
+    /// Wakers of finished tasks that nothing else holds, for the next
+    /// spawns to re-key instead of allocating (at most
+    /// [`MAX_SPARE_WAKERS`]).
+    spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
+    /// The emptied boxes of finished detached tasks, for the next tasks of
+    /// the same types.
+    spare_futures: SpareFutures,
 }
 
 impl Executor {
@@ -67,6 +86,8 @@ impl Executor {
             deferred: RefCell::new(Vec::new()),
             running: Cell::new(None),
             budget: Cell::new(OPS_PER_POLL),
+            spare_wakers: RefCell::new(Vec::new()),
+            spare_futures: SpareFutures::default(),
         }
     }
 
@@ -125,24 +146,21 @@ impl Executor {
     }
 
     /// Stores `future` as a new task and queues its first poll.
-    pub(crate) fn spawn<F>(
+    ///
+    /// Not generic: the caller has boxed the future already, so this code
+    /// exists once, not once per future type.
+    pub(crate) fn spawn(
         &self,
-        future: F,
+        future: BoxFuture,
         remote: &Arc<Remote>,
         counters: &Counters,
-    ) -> (Key, JoinSlot<F::Output>)
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        let (cell, state) = TaskCell::new(future);
+    ) -> Key {
         let mut tasks = self.tasks.borrow_mut();
         let key = tasks.next_key();
         // Queued from the start: its first poll is already on the way.
-        let waker = Arc::new(TaskWaker::new(key, remote.clone(), true));
+        let waker = self.waker_for(key, remote);
         let inserted = tasks.insert(Task {
-            future: Some(Box::pin(cell)),
-            std_waker: Waker::from(waker.clone()),
+            future: Some(future),
             waker,
             aborted: false,
         });
@@ -151,7 +169,47 @@ impl Executor {
         self.run_queue.borrow_mut().push_back(key);
         counters.tasks_spawned.incr();
         log::trace!("spawn task {}", key.index);
-        (key, state)
+        key
+    }
+
+    /// A waker for the new task `key`, marked queued: a spare one re-keyed,
+    /// or else a new one.
+    fn waker_for(&self, key: Key, remote: &Arc<Remote>) -> Arc<TaskWaker> {
+        if let Some(mut waker) = self.spare_wakers.borrow_mut().pop() {
+            // Always unique: `retire` kept it only if it was, and nothing
+            // can clone it while it waits in the list.
+            if let Some(unique) = Arc::get_mut(&mut waker) {
+                unique.rekey(key);
+                return waker;
+            }
+        }
+        Arc::new(TaskWaker::new(key, remote.clone(), true))
+    }
+
+    /// Boxes `future` as a detached task's future, in the box of a finished
+    /// task of the same type if one is spare.
+    pub(crate) fn boxed<F: Future<Output = ()> + 'static>(&self, future: F) -> BoxFuture {
+        self.spare_futures.boxed(future)
+    }
+
+    /// Disposes of a task taken out of the slab: drops its future (and with
+    /// it every waker clone the future's timers and sockets held), keeping
+    /// its box if it can be reused, then keeps its `Arc<TaskWaker>` for a
+    /// later spawn if nothing else holds it.
+    ///
+    /// Called with the slab released: the future's destructors may spawn,
+    /// abort or deregister.
+    fn retire(&self, future: Option<BoxFuture>, mut waker: Arc<TaskWaker>) {
+        if let Some(future) = future {
+            future.retire(&self.spare_futures);
+        }
+        if Arc::get_mut(&mut waker).is_none() {
+            return; // a clone lives on somewhere, with the old key
+        }
+        let mut spare = self.spare_wakers.borrow_mut();
+        if spare.len() < MAX_SPARE_WAKERS {
+            spare.push(waker);
+        }
     }
 
     /// Polls the task under `key` once, if it still exists.
@@ -165,15 +223,18 @@ impl Executor {
             };
             task.waker.unqueue();
             match task.future.take() {
-                Some(future) => (future, task.std_waker.clone()),
+                Some(future) => (future, Waker::from(task.waker.clone())),
                 None => return,
             }
         };
         log::trace!("poll task {}", key.index);
         self.start_running(key);
         counters.tasks_polled.incr();
-        let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+        let poll = future.as_mut().poll_task(&mut Context::from_waker(&waker));
         self.stop_running();
+        // This poll's `Waker` goes first, so that `retire` below can find
+        // the `Arc` unique.
+        drop(waker);
 
         let mut tasks = self.tasks.borrow_mut();
         let finished = match poll {
@@ -192,8 +253,9 @@ impl Executor {
             counters.tasks_completed.incr();
         }
         // Destructors run with the slab released: they may touch the runtime.
-        drop(future);
-        drop(removed);
+        if let Some(task) = removed {
+            self.retire(Some(future), task.waker);
+        }
     }
 
     /// Cancels a task: drops its future now, or right after its current poll.
@@ -210,7 +272,9 @@ impl Executor {
             }
         };
         log::trace!("abort task {}", key.index);
-        drop(removed);
+        if let Some(task) = removed {
+            self.retire(task.future, task.waker);
+        }
     }
 
     /// Gives the task about to be polled a fresh I/O budget. Every poll

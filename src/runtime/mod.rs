@@ -2,7 +2,8 @@
 //!
 //! This module is Python's `asyncio` event loop in miniature. A [`Runtime`] is
 //! the loop object; [`Runtime::block_on`] is `loop.run_until_complete`;
-//! [`spawn`] is `asyncio.create_task`; [`sleep`], [`timeout`], [`yield_now`]
+//! [`spawn`] is `asyncio.create_task` ([`spawn_detached`] when the task
+//! object would be thrown away); [`sleep`], [`timeout`], [`yield_now`]
 //! and [`join_all`] stand in for `asyncio.sleep`, `asyncio.wait_for`,
 //! `asyncio.sleep(0)` and `asyncio.gather`.
 //!
@@ -183,6 +184,24 @@ where
     F::Output: 'static,
 {
     context::current().spawn(future)
+}
+
+/// Spawns `future` as a new task on the running loop and keeps no handle
+/// to it: `asyncio.create_task(coro)` with the task object thrown away.
+///
+/// The same as `drop(spawn(future))`, minus the slot a [`JoinHandle`]
+/// would read the output from. Once earlier tasks have finished and left
+/// their wakers for reuse, such a task costs one allocation: its boxed
+/// future. Nothing can await or abort it; it runs until it finishes or the
+/// runtime is dropped.
+///
+/// # Panics
+/// Outside [`Runtime::block_on`].
+pub fn spawn_detached<F>(future: F)
+where
+    F: Future<Output = ()> + 'static,
+{
+    context::current().spawn_detached(future)
 }
 
 /// A snapshot of the running loop's counters.

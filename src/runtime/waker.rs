@@ -12,6 +12,13 @@
 //! The `queued` flag keeps a task that is woken many times before it runs from
 //! being queued many times. Python's analogue is `Task.__wakeup` scheduling
 //! `__step` with `loop.call_soon` (or `call_soon_threadsafe` from a thread).
+//!
+//! When a task ends, the executor keeps its `Arc<TaskWaker>` for a later
+//! task, but only if `Arc::get_mut` says nothing else holds it: no `Waker`
+//! clone is left anywhere (a timer, a socket slot, another thread), so
+//! giving it a new key ([`TaskWaker::rekey`]) cannot make an old wake reach
+//! the new task. A clone that outlives its task keeps that `Arc` alive, with
+//! the old key, and the slab's generation makes its wakes stale.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,6 +69,13 @@ impl TaskWaker {
             queued: AtomicBool::new(queued),
             remote,
         }
+    }
+
+    /// Points this waker, which nothing else holds (hence `&mut`), at the
+    /// new task `key`, already queued for its first poll.
+    pub(crate) fn rekey(&mut self, key: Key) {
+        self.key = key;
+        *self.queued.get_mut() = true;
     }
 
     /// Called as the task is taken off the run queue to be polled: a wake
