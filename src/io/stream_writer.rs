@@ -151,7 +151,7 @@ impl StreamWriter {
         state.flushing = true;
         let stream = self.stream.clone();
         let shared = self.state.clone();
-        drop(runtime::spawn(async move { flush(&stream, &shared).await }));
+        runtime::spawn_detached(async move { flush(&stream, &shared).await });
     }
 
     /// Waits until the buffer is small enough to write more: `await

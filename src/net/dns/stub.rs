@@ -96,7 +96,7 @@ use super::pool::{Addresses, CACHE_CAPACITY};
 use super::resolv_conf::ResolvConf;
 use super::wire::{self, Name, Question, Rcode, RecordType, Response};
 use crate::net::{TcpStream, UdpSocket};
-use crate::runtime::{sleep_until, spawn, timeout};
+use crate::runtime::{sleep_until, spawn_detached, timeout};
 
 /// The most CNAME links followed inside one answer.
 pub const MAX_CNAME_LINKS: usize = 8;
@@ -705,7 +705,7 @@ impl StubResolver {
         bump(&inner.counters.resolutions);
         let task_entry = entry.clone();
         let task_inner = inner.clone();
-        spawn(async move {
+        spawn_detached(async move {
             let Some(limit) = task_inner.max_lookup_time else {
                 return resolve(task_inner, task_entry, key).await;
             };
