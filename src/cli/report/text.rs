@@ -2,7 +2,9 @@
 //!
 //! Every line starts with the target, so lines from different hosts never
 //! need context, and every byte a server sent passes through
-//! [`escape_line_into`], so a hostile server cannot drive the terminal.
+//! [`escape_line_into`] (a head's lines through [`escape_lines_into`],
+//! which cuts and escapes them in one walk), so a hostile server cannot
+//! drive the terminal.
 //!
 //! Outcomes are written as bytes straight into the buffer the writer
 //! thread gets: the target (escaped once per outcome), the tag, the line
@@ -14,7 +16,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
-use fetch_headers::http::{escape_line_into, escaped, ResponseHead};
+use fetch_headers::http::{escape_line_into, escape_lines_into, escaped, ResponseHead};
 use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
@@ -70,18 +72,17 @@ fn heads(out: &mut Vec<u8>, label: &str, heads: &[ResponseHead]) {
     // `LABEL header > ` is the same for every line: written out for the
     // first, then copied from there.
     let mut prefix = None;
-    for line in heads.iter().flat_map(ResponseHead::lines) {
-        match &prefix {
-            Some(range) => out.extend_from_within(Range::clone(range)),
-            None => {
-                let start = out.len();
-                out.extend_from_slice(label.as_bytes());
-                out.extend_from_slice(b" header > ");
-                prefix = Some(start..out.len());
-            }
+    let mut start_line = |out: &mut Vec<u8>| match &prefix {
+        Some(range) => out.extend_from_within(Range::clone(range)),
+        None => {
+            let start = out.len();
+            out.extend_from_slice(label.as_bytes());
+            out.extend_from_slice(b" header > ");
+            prefix = Some(start..out.len());
         }
-        escape_line_into(out, line);
-        out.push(b'\n');
+    };
+    for head in heads {
+        escape_lines_into(out, head.raw(), &mut start_line);
     }
 }
 
