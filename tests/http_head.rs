@@ -799,3 +799,30 @@ fn a_line_over_both_limits_is_too_large_however_it_is_split() {
         })
     );
 }
+
+/// Head buffers are used again for later heads: what a larger head left
+/// in one never shows in the next.
+#[test]
+fn a_head_after_a_larger_one_holds_only_its_own_bytes() {
+    let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..40 {
+        big.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "y".repeat(40)).as_bytes());
+    }
+    big.extend_from_slice(b"\r\n");
+    for _ in 0..3 {
+        let head = parse(&big).unwrap();
+        assert_eq!(head.raw(), big.as_slice());
+        assert_eq!(head.headers().len(), 40);
+        drop(head);
+        let head = parse(HEAD).unwrap();
+        assert_eq!(head.raw(), HEAD);
+        assert_eq!(
+            fields(&head),
+            [
+                header("Server", b"nginx"),
+                header("Content-Type", b"text/html")
+            ]
+        );
+        assert_eq!(head.lines().count(), 3);
+    }
+}

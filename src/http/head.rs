@@ -4,14 +4,15 @@ use std::fmt;
 
 use httparse::{ParserConfig, Status};
 
-use super::{HeadError, ProtocolError};
+use super::{pool, HeadError, ProtocolError};
 
 /// One complete response head: the status line and the header fields.
 ///
 /// The head owns one buffer, its bytes exactly as received
 /// ([`raw`](Self::raw)); the reason phrase and each header field are
 /// spans of it, so parsing a head of any size makes at most one more
-/// allocation (the list of spans). Header values and the reason phrase are
+/// allocation (the list of spans). Both buffers go back to the thread's
+/// pool when the head is dropped, and the next heads take them from there. Header values and the reason phrase are
 /// bytes, because servers do send Latin-1 and worse, and a header fetcher
 /// must report them rather than reject them. Header order, case and
 /// duplicates are kept.
@@ -41,7 +42,7 @@ struct Span {
 
 /// One header field: its name and value as spans of `raw`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Field {
+pub(super) struct Field {
     name: Span,
     value: Span,
 }
@@ -147,14 +148,11 @@ impl ResponseHead {
         // httparse copies nothing: each name and value it gives is a slice
         // of `raw`, so where it starts in `raw` is the difference of the
         // two addresses.
-        let fields = response
-            .headers
-            .iter()
-            .map(|h| Field {
-                name: span_in(&raw, h.name.as_bytes()),
-                value: span_in(&raw, h.value),
-            })
-            .collect();
+        let mut fields = pool::take_fields();
+        fields.extend(response.headers.iter().map(|h| Field {
+            name: span_in(&raw, h.name.as_bytes()),
+            value: span_in(&raw, h.value),
+        }));
 
         // httparse drops a reason phrase that is not ASCII, so take it from
         // the status line ourselves: `HTTP/1.1 SP+ 200 SP* reason`.
@@ -174,6 +172,16 @@ impl ResponseHead {
             fields,
             raw,
         })
+    }
+}
+
+/// Gives the head's buffers back to this thread's pool, for the next head.
+impl Drop for ResponseHead {
+    fn drop(&mut self) {
+        pool::give_back(
+            std::mem::take(&mut self.raw),
+            std::mem::take(&mut self.fields),
+        );
     }
 }
 

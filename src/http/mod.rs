@@ -41,6 +41,7 @@ mod escape;
 mod head;
 mod limits;
 mod parser;
+mod pool;
 pub mod redirect;
 mod request;
 

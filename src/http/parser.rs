@@ -1,6 +1,6 @@
 //! Finding the heads of one response in the bytes a socket delivers.
 
-use super::{HeadError, Limit, Limits, ProtocolError, ResponseHead};
+use super::{pool, HeadError, Limit, Limits, ProtocolError, ResponseHead};
 
 /// The first bytes of every HTTP/1.x response.
 const PREFIX: &[u8] = b"HTTP/";
@@ -21,7 +21,9 @@ const MAX_EMPTY_LINES: u8 = 4;
 /// It copies each byte of a head once, into a buffer that starts at 1 KiB
 /// and only grows (up to [`Limits::max_head`]) for larger heads. The buffer
 /// becomes the finished head's [`raw`](ResponseHead::raw), so completing a
-/// head copies nothing.
+/// head copies nothing; it comes from a small pool on the thread, which
+/// dropped heads give their buffers back to, so a run's heads mostly reuse
+/// a few buffers instead of allocating one each.
 ///
 /// Interim `1xx` heads come first on the same connection, so the parser
 /// does not stop at one head: after an interim head it is ready for the
@@ -253,8 +255,13 @@ impl HeadParser {
     /// Buffers `bytes`, which [`check_limits`](Self::check_limits) has let
     /// through.
     fn buffer(&mut self, bytes: &[u8]) {
-        // Grow by doubling from a small start, but never past the room left.
+        // A new head's buffer comes from the pool, with the capacity an
+        // earlier head left it; then it grows by doubling from a small
+        // start, but never past the room left.
         let needed = self.buf.len() + bytes.len();
+        if self.buf.capacity() == 0 {
+            self.buf = pool::take_bytes();
+        }
         if needed > self.buf.capacity() {
             let target = (2 * self.buf.capacity())
                 .max(INITIAL_CAPACITY)
@@ -293,6 +300,13 @@ impl HeadParser {
             self.earlier_lines = 0;
         }
         Ok(head)
+    }
+}
+
+/// A parser dropped mid-head (an error, a timeout) gives its buffer back.
+impl Drop for HeadParser {
+    fn drop(&mut self) {
+        pool::give_back(std::mem::take(&mut self.buf), Vec::new());
     }
 }
 
