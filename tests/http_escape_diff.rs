@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use fetch_headers::http::{
-    escape_line, escape_line_into, escape_lines_into, escaped, Feed, HeadParser,
+    escape_line, escape_line_into, escape_lines_into, escaped, printable_run, Feed, HeadParser,
 };
 
 /// The escaper before the fast path, verbatim.
@@ -361,5 +361,32 @@ fn parsed_heads_are_written_as_their_lines() {
         escape_lines_into(&mut out, head.raw(), |out| out.extend_from_slice(b"> "));
         assert_eq!(out, want, "{response:?}");
         assert_eq!(head.lines().collect::<Vec<_>>(), oracle_lines(head.raw()));
+    }
+}
+
+/// `printable_run`, which the JSON writer calls with `"`, against its
+/// definition, for every byte at every position of lines from 1 to 24
+/// bytes and a few bytes to stop at as well.
+#[test]
+fn printable_run_stops_at_the_first_byte_to_stop_at() {
+    let simple = |line: &[u8], also: u8| {
+        line.iter()
+            .position(|&b| !(b' '..=b'~').contains(&b) || b == b'\\' || b == also)
+            .unwrap_or(line.len())
+    };
+    for also in [b'"', b'\\', b'a', b' ', b'~', 0x00, 0x7f, 0xff] {
+        for len in 1..=24 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut line = vec![b'a' + (len % 3) as u8; len];
+                    line[at] = byte;
+                    assert_eq!(
+                        printable_run(&line, also),
+                        simple(&line, also),
+                        "{line:?} stopping at {also:#x} too"
+                    );
+                }
+            }
+        }
     }
 }

@@ -156,28 +156,59 @@ fn escape_first_line<'t>(out: &mut Vec<u8>, mut text: &'t [u8]) -> &'t [u8] {
 
 /// How many bytes at the start of `bytes` are plain ASCII (see
 /// [`is_plain_ascii`]).
-///
-/// Header lines are mostly plain, so this looks at eight bytes at a time:
-/// each word is read as a little-endian `u64` (its first byte lowest), and
-/// a few additions and masks set the top bit of every byte lane that holds
-/// a byte that is not plain (see [`not_plain_lanes`]). A word with no lane
-/// set is skipped whole; otherwise its lowest lane set is the first byte
-/// to stop at. The last bytes, fewer than eight, are looked at one by one.
 fn plain_ascii_run(bytes: &[u8]) -> usize {
+    printable_run(bytes, b'\\')
+}
+
+/// How many bytes at the start of `bytes` are printable ASCII (the space
+/// to `~`) other than the backslash and `also_stop_at`: the bytes that an
+/// escaper copies as they are. The JSON writer stops at `"` as well.
+///
+/// Header lines are mostly such bytes, so this looks at eight bytes at a
+/// time: each word is read as a little-endian `u64` (its first byte
+/// lowest), and a few additions and masks set the top bit of every byte
+/// lane that holds a byte to stop at (`stop_lanes`, in the source, shows
+/// how). A word with no lane set is skipped whole; otherwise its lowest
+/// lane set is the first byte to stop at. Bytes left over, fewer than
+/// eight, are read with the bytes before them as one last word (or, in a
+/// text shorter than a word, looked at one by one).
+///
+/// ```
+/// use fetch_headers::http::printable_run;
+///
+/// assert_eq!(printable_run(b"Server: nginx\r\n", b'"'), 13);
+/// assert_eq!(printable_run(br#"ETag: "5e""#, b'"'), 6);
+/// assert_eq!(printable_run(br"C:\x", b'"'), 2);
+/// ```
+#[inline]
+pub fn printable_run(bytes: &[u8], also_stop_at: u8) -> usize {
     let mut rest = bytes;
     while let Some((word, after)) = rest.split_first_chunk::<8>() {
-        let lanes = not_plain_lanes(u64::from_le_bytes(*word));
+        let lanes = stop_lanes(u64::from_le_bytes(*word), also_stop_at);
         if lanes != 0 {
             let in_word = (lanes.trailing_zeros() / 8) as usize;
             return bytes.len() - rest.len() + in_word;
         }
         rest = after;
     }
-    let tail = rest
-        .iter()
-        .position(|&b| !is_plain_ascii(b))
-        .unwrap_or(rest.len());
-    bytes.len() - rest.len() + tail
+    if rest.is_empty() {
+        return bytes.len();
+    }
+    // Fewer than eight bytes are left. If the whole is eight bytes long or
+    // more, its last word, read again, holds them: its first lanes hold
+    // bytes already passed (no stop among them, so no borrow or carry out
+    // of them either), and are masked off.
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let passed = 8 - rest.len();
+        let lanes = stop_lanes(u64::from_le_bytes(*last), also_stop_at) >> (8 * passed);
+        return match lanes {
+            0 => bytes.len(),
+            lanes => bytes.len() - rest.len() + (lanes.trailing_zeros() / 8) as usize,
+        };
+    }
+    rest.iter()
+        .position(|&b| !is_plain_ascii(b) || b == also_stop_at)
+        .unwrap_or(rest.len())
 }
 
 /// `0x01` in each byte lane of a word.
@@ -185,11 +216,11 @@ const LANES: u64 = u64::from_le_bytes([0x01; 8]);
 /// The top bit of every byte lane.
 const TOPS: u64 = LANES * 0x80;
 
-/// The top bit of each byte lane of `word` whose byte is not plain ASCII:
-/// a control below the space, DEL and above, or the backslash. Only the
-/// lowest lane set is sure to be right (a borrow or a carry out of a lane
-/// that is set can set a lane above it), and that is all
-/// [`plain_ascii_run`] reads.
+/// The top bit of each byte lane of `word` whose byte is one to stop at:
+/// a control below the space, DEL and above, the backslash, or `also`.
+/// Only the lowest lane set is sure to be right (a borrow or a carry out
+/// of a lane that is set can set a lane above it), and that is all
+/// [`printable_run`] reads.
 ///
 /// Each test is a classic of bit twiddling on byte lanes:
 /// - below `0x20`: subtracting `0x20` from each lane sets its top bit for
@@ -197,15 +228,25 @@ const TOPS: u64 = LANES * 0x80;
 ///   the lanes whose byte had its top bit clear: those below `0x20`;
 /// - `0x7F` and above: adding 1 carries `0x7F` into the top bit, and
 ///   `| word` adds the bytes that had it already;
-/// - the backslash: `^` with a word of backslashes makes it a zero lane,
+/// - one given byte: `^` with a word of that byte makes it a zero lane,
 ///   and a zero lane is the one lane that subtracting 1 turns from top bit
 ///   clear to top bit set.
-fn not_plain_lanes(word: u64) -> u64 {
+#[inline]
+fn stop_lanes(word: u64, also: u8) -> u64 {
     let below_space = word.wrapping_sub(LANES * 0x20) & !word;
     let del_and_above = word.wrapping_add(LANES) | word;
-    let xored = word ^ (LANES * u64::from(b'\\'));
-    let backslash = xored.wrapping_sub(LANES) & !xored;
-    (below_space | del_and_above | backslash) & TOPS
+    (below_space
+        | del_and_above
+        | zero_lanes(word ^ (LANES * u64::from(b'\\')))
+        | zero_lanes(word ^ (LANES * u64::from(also))))
+        & TOPS
+}
+
+/// The top bit of the lanes of `word` that are zero (the lowest one
+/// exactly; see [`stop_lanes`]).
+#[inline]
+fn zero_lanes(word: u64) -> u64 {
+    word.wrapping_sub(LANES) & !word
 }
 
 /// Printable ASCII but the backslash: the bytes most lines are made of.

@@ -9,7 +9,8 @@
 //! serde_json).
 //!
 //! An outcome is written on the loop thread for every target, so its path
-//! is kept cheap: strings are copied in runs of bytes that need no escape,
+//! is kept cheap: strings are copied in runs of bytes that need no escape
+//! (found eight bytes at a time by [`printable_run`]),
 //! integers, IPv4 addresses and durations are written digit by digit, and
 //! header fields are taken straight from the head's lines. Writing a
 //! plain-HTTP answer allocates nothing and formats nothing with
@@ -22,7 +23,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use fetch_headers::fetch::Outcome;
-use fetch_headers::http::{escape_line, ResponseHead};
+use fetch_headers::http::{escape_line, printable_run, ResponseHead};
 use fetch_headers::tls::{CertInfo, TlsInfo, Verdict};
 
 use super::ms;
@@ -230,19 +231,6 @@ fn string_literal(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// The bytes at which a scan of ASCII text for JSON stops: those JSON
-/// escapes (`"`, `\`, the controls, DEL) and any byte of a non-ASCII
-/// character. One lookup per byte.
-const STOP: [bool; 256] = {
-    let mut stop = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        stop[byte] = byte < 0x20 || byte >= 0x7f || byte == b'"' as usize || byte == b'\\' as usize;
-        byte += 1;
-    }
-    stop
-};
-
 /// Appends `text` escaped for the inside of a JSON string. Runs of bytes
 /// that need no escape (all but `"`, `\`, the ASCII controls and DEL;
 /// every byte of a non-ASCII character among them) are copied whole.
@@ -278,10 +266,10 @@ fn escape_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut at = 0;
     loop {
-        let run = bytes[at..]
-            .iter()
-            .position(|&b| STOP[usize::from(b)])
-            .map_or(bytes.len(), |n| at + n);
+        // Where a scan of ASCII text for JSON stops: at the bytes JSON
+        // escapes (`"`, `\`, the controls, DEL) and at any byte of a
+        // non-ASCII character.
+        let run = at + printable_run(&bytes[at..], b'"');
         out.extend_from_slice(&bytes[at..run]);
         let byte = match bytes.get(run) {
             Some(&byte) if byte.is_ascii() => byte,
