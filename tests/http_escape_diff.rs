@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use fetch_headers::http::{
-    escape_line, escape_line_into, escape_lines_into, escaped, printable_run, Feed, HeadParser,
+    escape_line, escape_line_into, escape_lines_into, escaped, escaped_str, printable_run, Feed,
+    HeadParser,
 };
 
 /// The escaper before the fast path, verbatim.
@@ -65,6 +66,14 @@ fn check(line: &[u8]) {
         borrowed || !plain_ascii,
         "escaped({line:?}) copied plain ASCII"
     );
+
+    if let Ok(text) = std::str::from_utf8(line) {
+        let cow = escaped_str(text);
+        assert_eq!(cow, want, "escaped_str({text:?})");
+        let borrowed = matches!(cow, Cow::Borrowed(_));
+        assert!(!borrowed || want == text, "escaped_str({text:?}) borrowed");
+        assert!(borrowed || !plain_ascii, "escaped_str({text:?}) copied");
+    }
 }
 
 #[test]

@@ -62,6 +62,25 @@ pub fn escaped(line: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// [`escaped`] for text that is UTF-8 already (a target as it was given):
+/// the text itself, with no UTF-8 check, when it is printable ASCII with no
+/// backslash, as nearly every target is.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use fetch_headers::http::escaped_str;
+///
+/// assert!(matches!(escaped_str("example.com:80"), Cow::Borrowed("example.com:80")));
+/// assert_eq!(escaped_str("a\x1bb"), r"a\x1bb");
+/// ```
+pub fn escaped_str(text: &str) -> Cow<'_, str> {
+    if plain_ascii_run(text.as_bytes()) == text.len() {
+        Cow::Borrowed(text)
+    } else {
+        escaped(text.as_bytes())
+    }
+}
+
 /// [`escape_line`], appending its UTF-8 bytes to `out`: a report writes
 /// each line straight into its output buffer, with no `String` per line.
 pub fn escape_line_into(out: &mut Vec<u8>, mut line: &[u8]) {

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
-use fetch_headers::http::{escape_line_into, escape_lines_into, escaped, ResponseHead};
+use fetch_headers::http::{escape_line_into, escape_lines_into, escaped_str, ResponseHead};
 use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
@@ -41,7 +41,7 @@ use super::Skipped;
 /// sina.com.cn header > HTTP/1.1 200 OK
 /// ```
 pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
-    let label = escaped(outcome.input.as_bytes());
+    let label = escaped_str(&outcome.input);
     for hop in &outcome.redirects {
         tls_line(out, &label, hop.tls.as_deref());
         heads(out, &label, &hop.heads);
@@ -58,13 +58,13 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
 /// success: for `--live`, where the head lines went out as they came.
 pub(crate) fn failure(out: &mut Vec<u8>, outcome: &Outcome) {
     if let Err(e) = &outcome.result {
-        error(out, &escaped(outcome.input.as_bytes()), e);
+        error(out, &escaped_str(&outcome.input), e);
     }
 }
 
 /// Appends `TARGET redirect > URL`, for `--live`.
 pub(crate) fn redirect(out: &mut Vec<u8>, target: &str, location: &str) {
-    let label = escaped(target.as_bytes());
+    let label = escaped_str(target);
     tagged(out, &label, " redirect > ", location.as_bytes());
 }
 
@@ -114,7 +114,7 @@ fn tls_line(out: &mut Vec<u8>, label: &str, tls: Option<&TlsInfo>) {
 
 /// Appends one head line as it arrived, for `--live`.
 pub(crate) fn line(out: &mut Vec<u8>, target: &str, line: &[u8]) {
-    tagged(out, &escaped(target.as_bytes()), " header > ", line);
+    tagged(out, &escaped_str(target), " header > ", line);
 }
 
 /// Appends the seed's `wget TARGET...`, for `-v`.
