@@ -120,6 +120,13 @@ impl<'a> JsonWriter<'a> {
     /// Bytes from a peer as a string: valid UTF-8 as is, anything else
     /// with the undecodable bytes as `\xNN` (see [`escape_line`]).
     pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
+        // Most header names and values are printable ASCII with no `"` or
+        // `\`: those are written between the quotes as they are.
+        if printable_run(value, b'"') == value.len() {
+            self.separate();
+            plain_literal(self.out, value);
+            return self;
+        }
         self.joined(std::iter::once(value))
     }
 
@@ -226,8 +233,18 @@ impl<'a> JsonWriter<'a> {
 
 /// Appends `text` as a JSON string literal.
 fn string_literal(out: &mut Vec<u8>, text: &str) {
+    if printable_run(text.as_bytes(), b'"') == text.len() {
+        return plain_literal(out, text.as_bytes());
+    }
     out.push(b'"');
     escape_json(out, text);
+    out.push(b'"');
+}
+
+/// Appends `bytes`, which need no escape, between quotes.
+fn plain_literal(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    out.extend_from_slice(bytes);
     out.push(b'"');
 }
 
