@@ -18,12 +18,12 @@ const MAX_EMPTY_LINES: u8 = 4;
 /// An incremental parser of one response's heads: feed it chunks as they
 /// are read, and it says when a head is complete.
 ///
-/// It copies each byte of a head once, into a buffer that starts at 1 KiB
-/// and only grows (up to [`Limits::max_head`]) for larger heads. The buffer
-/// becomes the finished head's [`raw`](ResponseHead::raw), so completing a
-/// head copies nothing; it comes from a small pool on the thread, which
-/// dropped heads give their buffers back to, so a run's heads mostly reuse
-/// a few buffers instead of allocating one each.
+/// It copies each byte of a head once, into a buffer that only grows (up
+/// to [`Limits::max_head`]) for larger heads, and that becomes the finished
+/// head's [`raw`](ResponseHead::raw). The buffer comes from a small pool on
+/// the thread, which dropped heads give their buffers back to, so a run's
+/// heads mostly reuse a few buffers instead of allocating one each; a new
+/// one starts at 1 KiB.
 ///
 /// A head that arrives whole in one chunk, well within the limits (as
 /// nearly every head does), is walked once, by `httparse`, which finds its
