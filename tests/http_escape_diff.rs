@@ -12,7 +12,10 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use fetch_headers::http::{escape_line, escape_line_into, escaped};
+use fetch_headers::http::{
+    escape_line, escape_line_into, escape_lines_into, escaped, escaped_str, printable_run, Feed,
+    HeadParser,
+};
 
 /// The escaper before the fast path, verbatim.
 fn oracle(line: &[u8]) -> String {
@@ -63,6 +66,14 @@ fn check(line: &[u8]) {
         borrowed || !plain_ascii,
         "escaped({line:?}) copied plain ASCII"
     );
+
+    if let Ok(text) = std::str::from_utf8(line) {
+        let cow = escaped_str(text);
+        assert_eq!(cow, want, "escaped_str({text:?})");
+        let borrowed = matches!(cow, Cow::Borrowed(_));
+        assert!(!borrowed || want == text, "escaped_str({text:?}) borrowed");
+        assert!(borrowed || !plain_ascii, "escaped_str({text:?}) copied");
+    }
 }
 
 #[test]
@@ -197,4 +208,194 @@ fn random_lines_match_the_oracle() {
         escapes > 10_000 && plain > 10_000,
         "{escapes} escaped, {plain} plain"
     );
+}
+
+/// Every byte value at every position of lines from 1 to 24 bytes long:
+/// the eight-byte words of the fast path must stop at the right byte
+/// wherever it falls, in the first word, across a word's edge, or in the
+/// tail that is shorter than a word.
+#[test]
+fn every_byte_at_every_position_matches_the_oracle() {
+    for len in 1..=24 {
+        for at in 0..len {
+            for byte in 0..=255u8 {
+                let mut line = vec![b'a'; len];
+                line[at] = byte;
+                check(&line);
+            }
+        }
+    }
+}
+
+/// Characters of every UTF-8 length (C1 controls among them) and pairs of
+/// bytes that need care, starting at every position of a 17-byte line,
+/// so that some cross the edge between two eight-byte words.
+#[test]
+fn sequences_across_word_edges_match_the_oracle() {
+    let pieces: &[&[u8]] = &[
+        "\u{85}".as_bytes(),
+        "\u{a0}".as_bytes(),
+        "é".as_bytes(),
+        "正".as_bytes(),
+        "😀".as_bytes(),
+        b"\\\\",
+        b"\r\n",
+        b"\x1b[",
+        b"\xe6\xad",
+        b"\xff\xfe",
+    ];
+    for piece in pieces {
+        for at in 0..17 {
+            let mut line = vec![b'x'; 17];
+            line.splice(at..(at + piece.len()).min(17), piece.iter().copied());
+            check(&line);
+        }
+    }
+}
+
+/// How `ResponseHead::lines` cuts a head, written the simple way: after
+/// each `\n`, each line without its `\n` and then without one `\r`, up to
+/// the first empty line.
+fn oracle_lines(text: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// Checks `escape_lines_into` on `text` against the oracle, line by line.
+fn check_lines(text: &[u8]) {
+    let mut want = b"before|".to_vec();
+    for line in oracle_lines(text) {
+        want.extend_from_slice(b"> ");
+        want.extend_from_slice(oracle(line).as_bytes());
+        want.push(b'\n');
+    }
+    let mut out = b"before|".to_vec();
+    escape_lines_into(&mut out, text, |out| out.extend_from_slice(b"> "));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&want),
+        "escape_lines_into({text:?})"
+    );
+}
+
+#[test]
+fn head_lines_edge_cases_match_the_oracle() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b"a",
+        b"a\r",
+        b"a\n",
+        b"a\r\n",
+        b"a\r\r\n",
+        b"\ra\r\n",
+        b"a\rb\r\nc\n\r\nd\r\n",
+        b"a\n\nb\n",
+        b"a\r\n\r",
+        b"a\r\n\rb\r\n",
+        b"HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n",
+        b"HTTP/1.1 200 OK\nX: caf\xe9\nY: \xc2\x85\r\n\nbody\n",
+        "HTTP/1.1 200 OK\r\nX: café\r\r\nY: 😀\r\n\r\n".as_bytes(),
+        b"X: \xe6\xad\r\nZ\r\n",
+        b"X: \\\x1b[2J\x7f\r\n\r\n",
+    ];
+    for text in cases {
+        check_lines(text);
+    }
+}
+
+#[test]
+fn random_heads_match_the_oracle() {
+    let mut rng = Rng(0x1ead_5eed);
+    for _ in 0..20_000 {
+        let mut text = Vec::new();
+        for _ in 0..rng.below(6) {
+            text.extend_from_slice(&random_line(&mut rng));
+            let ending: &[u8] = match rng.below(8) {
+                0 => b"\n",
+                1 => b"\r",
+                2 => b"",
+                3 => b"\r\r\n",
+                _ => b"\r\n",
+            };
+            text.extend_from_slice(ending);
+        }
+        if rng.below(2) == 0 {
+            // The empty line that ends a head, and something after it.
+            text.extend_from_slice(b"\r\n");
+            text.extend_from_slice(&random_line(&mut rng));
+        }
+        check_lines(&text);
+    }
+}
+
+/// The oracle's cut is the head's own: for heads the parser produced,
+/// `escape_lines_into` writes `ResponseHead::lines`, each escaped.
+#[test]
+fn parsed_heads_are_written_as_their_lines() {
+    let responses: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 3\r\n\r\nok\n",
+        b"HTTP/1.0 404 Not Found\nX: caf\xe9 \\ \x7f\n\n",
+        b"HTTP/1.1 200 \r\nX: a\r\n b\r\nY:\t\x01\r\n\r\n",
+    ];
+    for response in responses {
+        let head = match HeadParser::new().feed(response) {
+            Ok(Feed::Complete { head, .. }) => head,
+            other => panic!("{response:?}: {other:?}"),
+        };
+        let mut want = Vec::new();
+        for line in head.lines() {
+            want.extend_from_slice(b"> ");
+            want.extend_from_slice(oracle(line).as_bytes());
+            want.push(b'\n');
+        }
+        let mut out = Vec::new();
+        escape_lines_into(&mut out, head.raw(), |out| out.extend_from_slice(b"> "));
+        assert_eq!(out, want, "{response:?}");
+        assert_eq!(head.lines().collect::<Vec<_>>(), oracle_lines(head.raw()));
+    }
+}
+
+/// `printable_run`, which the JSON writer calls with `"`, against its
+/// definition, for every byte at every position of lines from 1 to 24
+/// bytes and a few bytes to stop at as well.
+#[test]
+fn printable_run_stops_at_the_first_byte_to_stop_at() {
+    let simple = |line: &[u8], also: u8| {
+        line.iter()
+            .position(|&b| !(b' '..=b'~').contains(&b) || b == b'\\' || b == also)
+            .unwrap_or(line.len())
+    };
+    for also in [b'"', b'\\', b'a', b' ', b'~', 0x00, 0x7f, 0xff] {
+        for len in 1..=24 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut line = vec![b'a' + (len % 3) as u8; len];
+                    line[at] = byte;
+                    assert_eq!(
+                        printable_run(&line, also),
+                        simple(&line, also),
+                        "{line:?} stopping at {also:#x} too"
+                    );
+                }
+            }
+        }
+    }
 }

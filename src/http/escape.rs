@@ -2,7 +2,8 @@
 //!
 //! Every header byte a report prints passes through here, so the common
 //! case is made cheap. A run of printable ASCII (all of most header lines)
-//! is copied as it is, in one piece, straight into the output buffer. Only
+//! is found eight bytes at a time and copied as it is, in one piece,
+//! straight into the output buffer. Only
 //! at a byte that is not printable ASCII does the escaper look closer: an
 //! ASCII control, DEL or a backslash is escaped on the spot; from the
 //! first non-ASCII byte on, the rest of the line is decoded as UTF-8, and
@@ -48,9 +49,35 @@ pub fn escape_line(line: &[u8]) -> String {
 /// character and no backslash (a few such lines, those with a character
 /// from U+00A0 to U+00BF, are copied all the same, unchanged).
 pub fn escaped(line: &[u8]) -> Cow<'_, str> {
+    // Printable ASCII, the common case, is found eight bytes at a time,
+    // and is UTF-8 with nothing to escape.
+    if plain_ascii_run(line) == line.len() {
+        if let Ok(text) = std::str::from_utf8(line) {
+            return Cow::Borrowed(text);
+        }
+    }
     match std::str::from_utf8(line) {
         Ok(text) if text.bytes().all(is_plain) => Cow::Borrowed(text),
         _ => Cow::Owned(escape_line(line)),
+    }
+}
+
+/// [`escaped`] for text that is UTF-8 already (a target as it was given):
+/// the text itself, with no UTF-8 check, when it is printable ASCII with no
+/// backslash, as nearly every target is.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use fetch_headers::http::escaped_str;
+///
+/// assert!(matches!(escaped_str("example.com:80"), Cow::Borrowed("example.com:80")));
+/// assert_eq!(escaped_str("a\x1bb"), r"a\x1bb");
+/// ```
+pub fn escaped_str(text: &str) -> Cow<'_, str> {
+    if plain_ascii_run(text.as_bytes()) == text.len() {
+        Cow::Borrowed(text)
+    } else {
+        escaped(text.as_bytes())
     }
 }
 
@@ -58,10 +85,7 @@ pub fn escaped(line: &[u8]) -> Cow<'_, str> {
 /// each line straight into its output buffer, with no `String` per line.
 pub fn escape_line_into(out: &mut Vec<u8>, mut line: &[u8]) {
     loop {
-        let run = line
-            .iter()
-            .position(|&b| !is_plain_ascii(b))
-            .unwrap_or(line.len());
+        let run = plain_ascii_run(line);
         out.extend_from_slice(&line[..run]);
         line = &line[run..];
         match line.first() {
@@ -76,6 +100,172 @@ pub fn escape_line_into(out: &mut Vec<u8>, mut line: &[u8]) {
             Some(_) => return escape_non_ascii(out, line),
         }
     }
+}
+
+/// Appends each line of `text` escaped, as [`escape_line_into`] escapes
+/// it, and a `\n` after it; before each line, `start_line(out)` writes
+/// what goes first (a report's `TARGET header > `).
+///
+/// The lines are those of a head: `text` is cut after each `\n`, each
+/// line loses its `\n` or `\r\n` (or a lone `\r` at the very end), and
+/// the first empty line ends them, as
+/// [`ResponseHead::lines`](super::ResponseHead::lines) cuts a head's
+/// [`raw`](super::ResponseHead::raw) bytes. The output is the same as
+/// escaping each of those lines in turn, but the bytes are walked once:
+/// `\r` and `\n` are not plain, so the scan that copies a line's plain
+/// bytes stops at its end by itself, and no separate search for the `\n`
+/// is needed.
+///
+/// ```
+/// use fetch_headers::http::escape_lines_into;
+///
+/// let mut out = Vec::new();
+/// let head = b"HTTP/1.1 200 OK\r\nX: \x1b[2J\r\n\r\nbody";
+/// escape_lines_into(&mut out, head, |out| out.extend_from_slice(b"> "));
+/// assert_eq!(out, b"> HTTP/1.1 200 OK\n> X: \\x1b[2J\n");
+/// ```
+pub fn escape_lines_into(
+    out: &mut Vec<u8>,
+    mut text: &[u8],
+    mut start_line: impl FnMut(&mut Vec<u8>),
+) {
+    while !starts_with_empty_line(text) {
+        start_line(out);
+        text = escape_first_line(out, text);
+        out.push(b'\n');
+    }
+}
+
+/// Whether the first line of `text` is empty once its line ending is
+/// taken off (which is also true of no text at all).
+fn starts_with_empty_line(text: &[u8]) -> bool {
+    matches!(text, [] | [b'\n', ..] | [b'\r', b'\n', ..] | [b'\r'])
+}
+
+/// Appends the first line of `text` escaped, without its line ending, and
+/// returns what follows that line ending.
+fn escape_first_line<'t>(out: &mut Vec<u8>, mut text: &'t [u8]) -> &'t [u8] {
+    loop {
+        // Copy the plain run; the byte it stops at is the first that needs
+        // a look, and at the end of the line that is the `\r` or `\n`.
+        let run = plain_ascii_run(text);
+        out.extend_from_slice(&text[..run]);
+        text = &text[run..];
+        match text {
+            [] => return text,
+            [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => return rest,
+            // A lone `\r` at the very end: the first half of a line ending.
+            [b'\r'] => return &[],
+            [byte, rest @ ..] if byte.is_ascii() => {
+                escape_ascii(out, *byte);
+                text = rest;
+            }
+            // From the first non-ASCII byte on, the rest of the line is
+            // decoded as UTF-8, as `escape_line_into` does: so first find
+            // where the line ends.
+            _ => {
+                let end = memchr::memchr(b'\n', text).map_or(text.len(), |newline| newline + 1);
+                let (line, rest) = text.split_at(end);
+                escape_non_ascii(out, super::without_line_ending(line));
+                return rest;
+            }
+        }
+    }
+}
+
+/// How many bytes at the start of `bytes` are plain ASCII (see
+/// [`is_plain_ascii`]).
+fn plain_ascii_run(bytes: &[u8]) -> usize {
+    printable_run(bytes, b'\\')
+}
+
+/// How many bytes at the start of `bytes` are printable ASCII (the space
+/// to `~`) other than the backslash and `also_stop_at`: the bytes that an
+/// escaper copies as they are. The JSON writer stops at `"` as well.
+///
+/// Header lines are mostly such bytes, so this looks at eight bytes at a
+/// time: each word is read as a little-endian `u64` (its first byte
+/// lowest), and a few additions and masks set the top bit of every byte
+/// lane that holds a byte to stop at (`stop_lanes`, in the source, shows
+/// how). A word with no lane set is skipped whole; otherwise its lowest
+/// lane set is the first byte to stop at. Bytes left over, fewer than
+/// eight, are read with the bytes before them as one last word (or, in a
+/// text shorter than a word, looked at one by one).
+///
+/// ```
+/// use fetch_headers::http::printable_run;
+///
+/// assert_eq!(printable_run(b"Server: nginx\r\n", b'"'), 13);
+/// assert_eq!(printable_run(br#"ETag: "5e""#, b'"'), 6);
+/// assert_eq!(printable_run(br"C:\x", b'"'), 2);
+/// ```
+#[inline]
+pub fn printable_run(bytes: &[u8], also_stop_at: u8) -> usize {
+    let mut rest = bytes;
+    while let Some((word, after)) = rest.split_first_chunk::<8>() {
+        let lanes = stop_lanes(u64::from_le_bytes(*word), also_stop_at);
+        if lanes != 0 {
+            let in_word = (lanes.trailing_zeros() / 8) as usize;
+            return bytes.len() - rest.len() + in_word;
+        }
+        rest = after;
+    }
+    if rest.is_empty() {
+        return bytes.len();
+    }
+    // Fewer than eight bytes are left. If the whole is eight bytes long or
+    // more, its last word, read again, holds them: its first lanes hold
+    // bytes already passed (no stop among them, so no borrow or carry out
+    // of them either), and are masked off.
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let passed = 8 - rest.len();
+        let lanes = stop_lanes(u64::from_le_bytes(*last), also_stop_at) >> (8 * passed);
+        return match lanes {
+            0 => bytes.len(),
+            lanes => bytes.len() - rest.len() + (lanes.trailing_zeros() / 8) as usize,
+        };
+    }
+    rest.iter()
+        .position(|&b| !is_plain_ascii(b) || b == also_stop_at)
+        .unwrap_or(rest.len())
+}
+
+/// `0x01` in each byte lane of a word.
+const LANES: u64 = u64::from_le_bytes([0x01; 8]);
+/// The top bit of every byte lane.
+const TOPS: u64 = LANES * 0x80;
+
+/// The top bit of each byte lane of `word` whose byte is one to stop at:
+/// a control below the space, DEL and above, the backslash, or `also`.
+/// Only the lowest lane set is sure to be right (a borrow or a carry out
+/// of a lane that is set can set a lane above it), and that is all
+/// [`printable_run`] reads.
+///
+/// Each test is a classic of bit twiddling on byte lanes:
+/// - below `0x20`: subtracting `0x20` from each lane sets its top bit for
+///   a byte below `0x20` or at `0xA0` and above, and `& !word` keeps only
+///   the lanes whose byte had its top bit clear: those below `0x20`;
+/// - `0x7F` and above: adding 1 carries `0x7F` into the top bit, and
+///   `| word` adds the bytes that had it already;
+/// - one given byte: `^` with a word of that byte makes it a zero lane,
+///   and a zero lane is the one lane that subtracting 1 turns from top bit
+///   clear to top bit set.
+#[inline]
+fn stop_lanes(word: u64, also: u8) -> u64 {
+    let below_space = word.wrapping_sub(LANES * 0x20) & !word;
+    let del_and_above = word.wrapping_add(LANES) | word;
+    (below_space
+        | del_and_above
+        | zero_lanes(word ^ (LANES * u64::from(b'\\')))
+        | zero_lanes(word ^ (LANES * u64::from(also))))
+        & TOPS
+}
+
+/// The top bit of the lanes of `word` that are zero (the lowest one
+/// exactly; see [`stop_lanes`]).
+#[inline]
+fn zero_lanes(word: u64) -> u64 {
+    word.wrapping_sub(LANES) & !word
 }
 
 /// Printable ASCII but the backslash: the bytes most lines are made of.

@@ -1,17 +1,19 @@
 //! A parsed response head.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use httparse::{ParserConfig, Status};
 
-use super::{HeadError, ProtocolError};
+use super::{pool, HeadError, ProtocolError};
 
 /// One complete response head: the status line and the header fields.
 ///
 /// The head owns one buffer, its bytes exactly as received
 /// ([`raw`](Self::raw)); the reason phrase and each header field are
 /// spans of it, so parsing a head of any size makes at most one more
-/// allocation (the list of spans). Header values and the reason phrase are
+/// allocation (the list of spans). Both buffers go back to the thread's
+/// pool when the head is dropped, and the next heads take them from there. Header values and the reason phrase are
 /// bytes, because servers do send Latin-1 and worse, and a header fetcher
 /// must report them rather than reject them. Header order, case and
 /// duplicates are kept.
@@ -41,7 +43,7 @@ struct Span {
 
 /// One header field: its name and value as spans of `raw`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Field {
+pub(super) struct Field {
     name: Span,
     value: Span,
 }
@@ -124,56 +126,130 @@ impl ResponseHead {
     /// `line_count` non-empty lines.
     pub(super) fn parse(raw: Vec<u8>, line_count: usize) -> Result<Self, HeadError> {
         // One header slot per line is always enough: the status line is not
-        // a header, and a folded line joins the header above it.
-        let mut on_stack = [httparse::EMPTY_HEADER; STACK_SLOTS];
+        // a header, and a folded line joins the header above it. The slots
+        // need no initial value: httparse fills the ones it uses.
+        let mut on_stack = [const { MaybeUninit::uninit() }; STACK_SLOTS];
         let mut on_heap = Vec::new();
         let slots = if line_count <= STACK_SLOTS {
             &mut on_stack[..line_count]
         } else {
-            on_heap.resize(line_count, httparse::EMPTY_HEADER);
+            on_heap.resize(line_count, MaybeUninit::uninit());
             &mut on_heap[..]
         };
-        let mut response = httparse::Response::new(slots);
-        match config().parse_response(&mut response, &raw) {
+        let mut response = httparse::Response::new(&mut []);
+        match config().parse_response_with_uninit_headers(&mut response, &raw, slots) {
             Ok(Status::Complete(_)) => {}
             // Cannot happen for a buffer that ends with an empty line, but
             // if it did, "ended early" is the honest description.
             Ok(Status::Partial) => return Err(truncated(&raw)),
             Err(error) => return Err(ProtocolError::Malformed(error).into()),
         }
+        let parts = Parts::of(&response, &raw).ok_or_else(|| truncated(&raw))?;
+        Ok(parts.with(raw))
+    }
+
+    /// Parses the head that `bytes` begin with, if all of it is there and
+    /// it is at most `max_len` bytes long; returns the head (its bytes
+    /// copied into a buffer of its own) and its length. `None` means
+    /// "not like that": the head goes on past `bytes`, is longer, or is not
+    /// one `httparse` accepts. The caller then takes the long way, which
+    /// finds the same head or says what is wrong with it.
+    ///
+    /// This is the parser's fast path: a head that came in one read is
+    /// walked once, by `httparse`, which finds its end as it goes.
+    /// `httparse` and the parser end a head at the same place: each line
+    /// that `httparse` passes over starts with a byte that is neither `\r`
+    /// nor `\n` (at a `\r` or `\n` it either ends the head or fails), so it
+    /// is not empty, and it stops at the first empty line, `\r\n` or `\n`.
+    pub(super) fn parse_whole(bytes: &[u8], max_len: usize) -> Option<(Self, usize)> {
+        let mut slots = [const { MaybeUninit::uninit() }; STACK_SLOTS];
+        let mut response = httparse::Response::new(&mut []);
+        let len =
+            match config().parse_response_with_uninit_headers(&mut response, bytes, &mut slots) {
+                Ok(Status::Complete(len)) if len <= max_len => len,
+                _ => return None,
+            };
+        let head = bytes.get(..len)?;
+        let parts = Parts::of(&response, head)?;
+        let mut raw = pool::take_bytes();
+        raw.extend_from_slice(head);
+        Some((parts.with(raw), len))
+    }
+}
+
+/// What a head is made of, but its bytes: found by `httparse` in some
+/// bytes, and the head of those bytes once they are given.
+struct Parts {
+    version: u8,
+    status: u16,
+    reason: Span,
+    fields: Vec<Field>,
+}
+
+impl Parts {
+    /// The parts of `head`, which `response` is the complete parse of;
+    /// `None` if `httparse` left the version or the status out (it does
+    /// not, for a complete parse).
+    fn of(response: &httparse::Response<'_, '_>, head: &[u8]) -> Option<Self> {
         let (Some(version), Some(status)) = (response.version, response.code) else {
-            return Err(truncated(&raw));
+            return None;
         };
         // httparse copies nothing: each name and value it gives is a slice
-        // of `raw`, so where it starts in `raw` is the difference of the
+        // of `head`, so where it starts in `head` is the difference of the
         // two addresses.
-        let fields = response
-            .headers
-            .iter()
-            .map(|h| Field {
-                name: span_in(&raw, h.name.as_bytes()),
-                value: span_in(&raw, h.value),
-            })
-            .collect();
-
-        // httparse drops a reason phrase that is not ASCII, so take it from
-        // the status line ourselves: `HTTP/1.1 SP+ 200 SP* reason`.
-        let status_line = raw.split(|&b| b == b'\n').next().unwrap_or_default();
-        let reason = without_line_ending(status_line)
-            .get("HTTP/1.x".len()..)
-            .map(trim_spaces)
-            .and_then(|rest| rest.get("200".len()..))
-            .map(trim_spaces)
-            .unwrap_or_default();
-        let reason = span_in(&raw, reason);
-
-        Ok(ResponseHead {
+        let mut fields = pool::take_fields();
+        fields.extend(response.headers.iter().map(|h| Field {
+            name: span_in(head, h.name.as_bytes()),
+            value: span_in(head, h.value),
+        }));
+        let reason = match response.reason {
+            // httparse's reason phrase is the bytes after the code and its
+            // spaces up to the line ending, as ours is, when it gives one.
+            Some(reason) if !reason.is_empty() => span_in(head, reason.as_bytes()),
+            // It gives none for a reason phrase that is not ASCII (and for
+            // an empty one), so take it from the status line ourselves:
+            // `HTTP/1.1 SP+ 200 SP* reason`.
+            _ => span_in(head, reason_in_status_line(head)),
+        };
+        Some(Parts {
             version,
             status,
             reason,
             fields,
-            raw,
         })
+    }
+
+    /// The head these are the parts of, whose bytes are `raw`.
+    fn with(self, raw: Vec<u8>) -> ResponseHead {
+        ResponseHead {
+            version: self.version,
+            status: self.status,
+            reason: self.reason,
+            fields: self.fields,
+            raw,
+        }
+    }
+}
+
+/// The reason phrase in the status line that `head` begins with:
+/// `HTTP/1.1 SP+ 200 SP* reason`, without the line ending.
+fn reason_in_status_line(head: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', head).map_or(head.len(), |newline| newline + 1);
+    without_line_ending(&head[..end])
+        .get("HTTP/1.x".len()..)
+        .map(trim_spaces)
+        .and_then(|rest| rest.get("200".len()..))
+        .map(trim_spaces)
+        .unwrap_or_default()
+}
+
+/// Gives the head's buffers back to this thread's pool, for the next head.
+impl Drop for ResponseHead {
+    fn drop(&mut self) {
+        pool::give_back(
+            std::mem::take(&mut self.raw),
+            std::mem::take(&mut self.fields),
+        );
     }
 }
 

@@ -16,8 +16,10 @@ pub struct Limits {
     /// the seed's `readline()` the same way.
     pub max_line: usize,
     /// Largest response, in bytes: every head's lines, line endings and
-    /// final empty line included. Default 256 KiB. The parser's buffer
-    /// never grows past it.
+    /// final empty line included. Default 256 KiB. The parser never
+    /// buffers more, and never grows its buffer past it (though a buffer
+    /// it takes from the thread's pool of emptied head buffers may already
+    /// be larger, up to 4 KiB).
     pub max_head: usize,
     /// Most lines in the response, each head's status line included and the
     /// empty lines that end heads not. Default 1,000.

@@ -41,11 +41,14 @@ mod escape;
 mod head;
 mod limits;
 mod parser;
+mod pool;
 pub mod redirect;
 mod request;
 
 pub use error::{HeadError, Limit, ProtocolError};
-pub use escape::{escape_line, escape_line_into, escaped};
+pub use escape::{
+    escape_line, escape_line_into, escape_lines_into, escaped, escaped_str, printable_run,
+};
 pub(crate) use head::without_line_ending;
 pub use head::ResponseHead;
 pub use limits::Limits;

@@ -1,6 +1,6 @@
 //! Finding the heads of one response in the bytes a socket delivers.
 
-use super::{HeadError, Limit, Limits, ProtocolError, ResponseHead};
+use super::{pool, HeadError, Limit, Limits, ProtocolError, ResponseHead};
 
 /// The first bytes of every HTTP/1.x response.
 const PREFIX: &[u8] = b"HTTP/";
@@ -18,10 +18,18 @@ const MAX_EMPTY_LINES: u8 = 4;
 /// An incremental parser of one response's heads: feed it chunks as they
 /// are read, and it says when a head is complete.
 ///
-/// It copies each byte of a head once, into a buffer that starts at 1 KiB
-/// and only grows (up to [`Limits::max_head`]) for larger heads. The buffer
-/// becomes the finished head's [`raw`](ResponseHead::raw), so completing a
-/// head copies nothing.
+/// It copies each byte of a head once, into a buffer that only grows (up
+/// to [`Limits::max_head`]) for larger heads, and that becomes the finished
+/// head's [`raw`](ResponseHead::raw). The buffer comes from a small pool on
+/// the thread, which dropped heads give their buffers back to, so a run's
+/// heads mostly reuse a few buffers instead of allocating one each; a new
+/// one starts at 1 KiB.
+///
+/// A head that arrives whole in one chunk, well within the limits (as
+/// nearly every head does), is walked once, by `httparse`, which finds its
+/// end as it parses it; only a head split across reads, or one near a
+/// limit, is walked line by line as it comes, checking the limits as each
+/// line ends, and handed to `httparse` when it is complete.
 ///
 /// Interim `1xx` heads come first on the same connection, so the parser
 /// does not stop at one head: after an interim head it is ready for the
@@ -137,6 +145,13 @@ impl HeadParser {
         let mut consumed = 0;
         if self.buf.is_empty() {
             consumed = self.skip_empty_lines(chunk)?;
+            // Most heads come whole in one read: then one walk over them,
+            // by httparse, finds the end and the fields at once.
+            if let Some((head, len)) = self.whole_head(&chunk[consumed..]) {
+                let head = self.finish_head(head, len)?;
+                let consumed = consumed + len;
+                return Ok(Feed::Complete { head, consumed });
+            }
         }
         self.check_start(&chunk[consumed..])?;
 
@@ -253,8 +268,13 @@ impl HeadParser {
     /// Buffers `bytes`, which [`check_limits`](Self::check_limits) has let
     /// through.
     fn buffer(&mut self, bytes: &[u8]) {
-        // Grow by doubling from a small start, but never past the room left.
+        // A new head's buffer comes from the pool, with the capacity an
+        // earlier head left it; then it grows by doubling from a small
+        // start, but never past the room left.
         let needed = self.buf.len() + bytes.len();
+        if self.buf.capacity() == 0 {
+            self.buf = pool::take_bytes();
+        }
         if needed > self.buf.capacity() {
             let target = (2 * self.buf.capacity())
                 .max(INITIAL_CAPACITY)
@@ -271,15 +291,64 @@ impl HeadParser {
         self.limits.max_head.saturating_sub(self.earlier_bytes)
     }
 
+    /// The fast path: the head that `bytes` (the start of a chunk, where
+    /// no byte of this head is buffered yet) begins with, and its length,
+    /// if all of it is in `bytes` and it is short enough that no limit can
+    /// be crossed. `None` sends the caller the long way, line by line,
+    /// which then finds the same head, or the error.
+    ///
+    /// How short is short enough follows from the head's length alone:
+    /// no line is longer than the head, and as a line that is not empty
+    /// takes two bytes at least (`x\n`) and the final empty line one, a
+    /// head of `len` bytes has at most `(len - 1) / 2` lines.
+    fn whole_head(&self, bytes: &[u8]) -> Option<(ResponseHead, usize)> {
+        let lines_left = self.limits.max_lines.saturating_sub(self.earlier_lines);
+        let max_len = self
+            .room()
+            .min(self.limits.max_line)
+            .min(lines_left.saturating_mul(2).saturating_add(1));
+        ResponseHead::parse_whole(bytes, max_len)
+    }
+
     /// Hands the complete head to `httparse` and leaves the parser ready
-    /// for the next head: of this response after an interim head, which
-    /// counts against the limits, or of a new response after the final one.
+    /// for the next head (see [`finish_head`](Self::finish_head)).
     fn take_head(&mut self) -> Result<ResponseHead, HeadError> {
         let raw = std::mem::take(&mut self.buf);
         let (bytes, lines) = (raw.len(), std::mem::take(&mut self.lines));
         self.line_start = 0;
-        self.empty_lines = 0;
         let head = ResponseHead::parse(raw, lines)?;
+        self.count_head(&head, bytes, lines)?;
+        Ok(head)
+    }
+
+    /// Leaves the parser ready for the next head after `head`, of `bytes`
+    /// bytes, which the fast path found: see [`count_head`](Self::count_head).
+    fn finish_head(&mut self, head: ResponseHead, bytes: usize) -> Result<ResponseHead, HeadError> {
+        // Only an interim head's lines count against the next head's
+        // limits, so only then are they counted: each ends with a '\n',
+        // and so does the final empty line.
+        let lines = if head.is_informational() {
+            memchr::memchr_iter(b'\n', head.raw())
+                .count()
+                .saturating_sub(1)
+        } else {
+            0
+        };
+        self.count_head(&head, bytes, lines)?;
+        Ok(head)
+    }
+
+    /// Leaves the parser ready for the next head after `head`, which had
+    /// `bytes` bytes and `lines` lines: of this response after an interim
+    /// head, which counts against the limits, or of a new response after
+    /// the final one.
+    fn count_head(
+        &mut self,
+        head: &ResponseHead,
+        bytes: usize,
+        lines: usize,
+    ) -> Result<(), HeadError> {
+        self.empty_lines = 0;
         if head.is_informational() {
             if self.interim == self.limits.max_interim {
                 return Err(too_large(Limit::Interim, self.limits.max_interim));
@@ -292,7 +361,14 @@ impl HeadParser {
             self.earlier_bytes = 0;
             self.earlier_lines = 0;
         }
-        Ok(head)
+        Ok(())
+    }
+}
+
+/// A parser dropped mid-head (an error, a timeout) gives its buffer back.
+impl Drop for HeadParser {
+    fn drop(&mut self) {
+        pool::give_back(std::mem::take(&mut self.buf), Vec::new());
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Every line starts with the target, so lines from different hosts never
 //! need context, and every byte a server sent passes through
-//! [`escape_line_into`], so a hostile server cannot drive the terminal.
+//! [`escape_line_into`] (a head's lines through [`escape_lines_into`],
+//! which cuts and escapes them in one walk), so a hostile server cannot
+//! drive the terminal.
 //!
 //! Outcomes are written as bytes straight into the buffer the writer
 //! thread gets: the target (escaped once per outcome), the tag, the line
@@ -14,7 +16,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use fetch_headers::fetch::{FetchError, Outcome, Summary};
-use fetch_headers::http::{escape_line_into, escaped, ResponseHead};
+use fetch_headers::http::{escape_line_into, escape_lines_into, escaped_str, ResponseHead};
 use fetch_headers::tls::TlsInfo;
 
 use super::Skipped;
@@ -39,7 +41,7 @@ use super::Skipped;
 /// sina.com.cn header > HTTP/1.1 200 OK
 /// ```
 pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
-    let label = escaped(outcome.input.as_bytes());
+    let label = escaped_str(&outcome.input);
     for hop in &outcome.redirects {
         tls_line(out, &label, hop.tls.as_deref());
         heads(out, &label, &hop.heads);
@@ -56,13 +58,13 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
 /// success: for `--live`, where the head lines went out as they came.
 pub(crate) fn failure(out: &mut Vec<u8>, outcome: &Outcome) {
     if let Err(e) = &outcome.result {
-        error(out, &escaped(outcome.input.as_bytes()), e);
+        error(out, &escaped_str(&outcome.input), e);
     }
 }
 
 /// Appends `TARGET redirect > URL`, for `--live`.
 pub(crate) fn redirect(out: &mut Vec<u8>, target: &str, location: &str) {
-    let label = escaped(target.as_bytes());
+    let label = escaped_str(target);
     tagged(out, &label, " redirect > ", location.as_bytes());
 }
 
@@ -70,18 +72,17 @@ fn heads(out: &mut Vec<u8>, label: &str, heads: &[ResponseHead]) {
     // `LABEL header > ` is the same for every line: written out for the
     // first, then copied from there.
     let mut prefix = None;
-    for line in heads.iter().flat_map(ResponseHead::lines) {
-        match &prefix {
-            Some(range) => out.extend_from_within(Range::clone(range)),
-            None => {
-                let start = out.len();
-                out.extend_from_slice(label.as_bytes());
-                out.extend_from_slice(b" header > ");
-                prefix = Some(start..out.len());
-            }
+    let mut start_line = |out: &mut Vec<u8>| match &prefix {
+        Some(range) => out.extend_from_within(Range::clone(range)),
+        None => {
+            let start = out.len();
+            out.extend_from_slice(label.as_bytes());
+            out.extend_from_slice(b" header > ");
+            prefix = Some(start..out.len());
         }
-        escape_line_into(out, line);
-        out.push(b'\n');
+    };
+    for head in heads {
+        escape_lines_into(out, head.raw(), &mut start_line);
     }
 }
 
@@ -113,7 +114,7 @@ fn tls_line(out: &mut Vec<u8>, label: &str, tls: Option<&TlsInfo>) {
 
 /// Appends one head line as it arrived, for `--live`.
 pub(crate) fn line(out: &mut Vec<u8>, target: &str, line: &[u8]) {
-    tagged(out, &escaped(target.as_bytes()), " header > ", line);
+    tagged(out, &escaped_str(target), " header > ", line);
 }
 
 /// Appends the seed's `wget TARGET...`, for `-v`.
