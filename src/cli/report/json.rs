@@ -385,9 +385,14 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     let mut json = JsonWriter::new(out);
     json.begin_object();
     json.key("target").string(&outcome.input);
-    json.key("url").opt_string(outcome.url().as_deref());
-    json.key("final_url")
-        .opt_string(outcome.final_url().as_deref());
+    // `final_url` is `url` unless a redirect was followed: built once.
+    let url = outcome.url();
+    json.key("url").opt_string(url.as_deref());
+    let final_url = match outcome.redirects.last() {
+        Some(redirect) => Some(redirect.location.as_str()),
+        None => url.as_deref(),
+    };
+    json.key("final_url").opt_string(final_url);
     json.key("address");
     address(&mut json, outcome.addr);
     let heads = outcome.result.as_ref().ok();
