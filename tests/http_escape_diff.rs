@@ -9,6 +9,10 @@
 //! and many random byte strings from a fixed-seed generator, drawn so that
 //! every class of byte and every length of UTF-8 sequence turns up often.
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -121,28 +125,6 @@ fn edge_cases_match_the_oracle() {
     }
 }
 
-/// SplitMix64: a small generator with a fixed seed, so a failure is the
-/// same on every run and machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn byte_in(&mut self, low: u8, high: u8) -> u8 {
-        low + self.below(u64::from(high - low) + 1) as u8
-    }
-}
-
 /// A random line: mostly printable ASCII, as real headers are, with every
 /// kind of byte that needs care mixed in.
 fn random_line(rng: &mut Rng) -> Vec<u8> {
@@ -150,7 +132,7 @@ fn random_line(rng: &mut Rng) -> Vec<u8> {
         0 => rng.below(4),
         1 => rng.below(16),
         _ => rng.below(120),
-    } as usize;
+    };
     let mut line = Vec::with_capacity(len + 4);
     while line.len() < len {
         match rng.below(20) {
@@ -178,7 +160,7 @@ fn random_line(rng: &mut Rng) -> Vec<u8> {
                 let c = char::from_u32(0x800 + rng.below(0xd000) as u32).unwrap_or('\u{800}');
                 let mut buf = [0; 4];
                 let bytes = c.encode_utf8(&mut buf).as_bytes();
-                let keep = 1 + rng.below(bytes.len() as u64 - 1) as usize;
+                let keep = 1 + rng.below(bytes.len() - 1);
                 line.extend_from_slice(&bytes[..keep]);
             }
             // A lone lead or continuation byte.

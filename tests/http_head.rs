@@ -2,6 +2,10 @@
 //! empty lines before a status line, limits (across a response's heads),
 //! non-HTTP peers and bytes that are not UTF-8.
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 use fetch_headers::http::{
     Feed, HeadError, HeadParser, Limit, Limits, ProtocolError, ResponseHead,
 };
@@ -824,28 +828,6 @@ fn a_head_after_a_larger_one_holds_only_its_own_bytes() {
             ]
         );
         assert_eq!(head.lines().count(), 3);
-    }
-}
-
-/// SplitMix64: a small generator with a fixed seed, so a failure is the
-/// same on every run and machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a [u8]]) -> &'a [u8] {
-        from[self.below(from.len())]
     }
 }
 
