@@ -691,9 +691,7 @@ fn abandoned_lookups_leave_room_for_the_next_names_under_a_small_fd_limit() {
 }
 
 /// [`dns_cli::run`] with `RLIMIT_NOFILE` at `limit`, soft and hard.
-#[allow(unsafe_code)] // pre_exec is unsafe by nature: the child runs it between fork and exec
 fn run_with_fd_limit(limit: u64, args: Vec<String>) -> support::Run {
-    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     support::with_deadline(Duration::from_secs(60), move || {
         let mut command = Command::new(support::BIN);
@@ -703,20 +701,7 @@ fn run_with_fd_limit(limit: u64, args: Vec<String>) -> support::Run {
             .env_remove("LOCALDOMAIN")
             .env_remove("RES_OPTIONS")
             .stdin(Stdio::null());
-        // SAFETY: setrlimit is async-signal-safe, and the closure touches
-        // nothing but its own stack between fork and exec.
-        unsafe {
-            command.pre_exec(move || {
-                let limit = libc::rlimit {
-                    rlim_cur: limit,
-                    rlim_max: limit,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        support::limit_open_files(&mut command, limit);
         let started = std::time::Instant::now();
         let output = command.output().expect("run fetch-headers");
         support::Run {

@@ -1,30 +1,15 @@
 //! A tiny open-file limit lowers the concurrency instead of failing fetches.
 mod support;
 
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 /// Runs the command with `RLIMIT_NOFILE` at `limit`, soft and hard.
-#[allow(unsafe_code)] // pre_exec is unsafe by nature: the child runs it between fork and exec
 fn run_with_fd_limit(limit: u64, args: Vec<String>) -> Output {
     support::with_deadline(Duration::from_secs(60), move || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fetch-headers"));
         command.args(&args);
-        // SAFETY: setrlimit is async-signal-safe, and the closure touches
-        // nothing but its own stack between fork and exec.
-        unsafe {
-            command.pre_exec(move || {
-                let limit = libc::rlimit {
-                    rlim_cur: limit,
-                    rlim_max: limit,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        support::limit_open_files(&mut command, limit);
         command.output().expect("run fetch-headers")
     })
 }

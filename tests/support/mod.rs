@@ -569,6 +569,27 @@ pub fn cli_with_stdin<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>, stdin:
     }
 }
 
+/// Makes the child of `command` start with `RLIMIT_NOFILE` at `limit`,
+/// soft and hard.
+#[allow(unsafe_code)] // pre_exec is unsafe by nature: the child runs it between fork and exec
+pub fn limit_open_files(command: &mut Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe, and the closure touches
+    // nothing but its own stack between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Runs watched while they go: signals, closing pipes, deadlines.
 // ---------------------------------------------------------------------------
