@@ -167,13 +167,7 @@ fn thousands_of_fetches_from_nginx_all_succeed() {
             assert!(seen.insert(o["target"].as_str().unwrap().to_owned()), "{o}");
             assert_eq!(o["status"], 200, "{o}");
             assert_eq!(o["reason"], "OK", "{o}");
-            let server = o["headers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|h| h[0] == "Server")
-                .unwrap_or_else(|| panic!("no Server header: {o}"));
-            assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
+            assert_served_by_nginx(o);
         }
         assert_eq!(run.code, Some(0), "{}", run.stderr);
         drop(nginx);
@@ -229,13 +223,7 @@ fn nginx_over_tls_is_trusted_through_cacert_and_chooses_http11() {
         assert_eq!(objects.len(), 1, "{}", run.text());
         let o = &objects[0];
         assert_eq!(o["status"], 200, "{o}");
-        let server = o["headers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h[0] == "Server")
-            .unwrap_or_else(|| panic!("no Server header: {o}"));
-        assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
+        assert_served_by_nginx(o);
         let t = &o["tls"];
         assert_eq!(t["verdict"], "ok", "{t}");
         assert_eq!(t["alpn"], "http/1.1", "{t}");
@@ -246,4 +234,15 @@ fn nginx_over_tls_is_trusted_through_cacert_and_chooses_http11() {
         assert!(o["timings"]["tls_ms"].as_f64().unwrap() > 0.0, "{o}");
         drop(nginx);
     });
+}
+
+/// The JSON outcome `o` has a `Server` header naming nginx.
+fn assert_served_by_nginx(o: &serde_json::Value) {
+    let server = o["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == "Server")
+        .unwrap_or_else(|| panic!("no Server header: {o}"));
+    assert!(server[1].as_str().unwrap().starts_with("nginx"), "{o}");
 }
