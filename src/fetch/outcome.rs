@@ -546,15 +546,6 @@ impl Outcome {
         }
     }
 
-    /// The URL of the last hop: the target's, or where the last redirect
-    /// pointed.
-    pub fn final_url(&self) -> Option<Cow<'_, str>> {
-        match self.redirects.last() {
-            Some(redirect) => Some(Cow::Borrowed(&redirect.location)),
-            None => self.url(),
-        }
-    }
-
     /// The final head, for a success.
     pub fn head(&self) -> Option<&ResponseHead> {
         self.result.as_ref().ok().and_then(|heads| heads.last())

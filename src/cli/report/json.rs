@@ -385,7 +385,8 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     let mut json = JsonWriter::new(out);
     json.begin_object();
     json.key("target").string(&outcome.input);
-    // `final_url` is `url` unless a redirect was followed: built once.
+    // The last hop's URL: where the last redirect pointed, or, with none,
+    // `url` (built once for both).
     let url = outcome.url();
     json.key("url").opt_string(url.as_deref());
     let final_url = match outcome.redirects.last() {
