@@ -11,10 +11,13 @@
 //!
 //! The seed did these steps with `open_connection`, `write`/`drain` and a
 //! `readline` loop, each an `await`. Here they are the states of one enum,
-//! [`Phase`], and each has one method ([`Fetch::resolve`],
-//! [`Fetch::connect`], [`Fetch::handshake`], [`Fetch::send`],
-//! [`Fetch::read`]) that takes the phase's state by value and says what
-//! comes next: the next phase, a wait in the same phase, or the result. A
+//! [`Phase`], and each has one method ([`Job::resolve`], [`Job::connect`],
+//! then, over the connection, [`Job::handshake`], [`Job::send`],
+//! [`Job::read`]) that works on the phase's state where it lies and says
+//! what comes next: the next phase, a wait in the same phase, or the
+//! result. The state moves only when the phase changes, never for a wait:
+//! a `Fetch` is a [`Phase`] beside a [`Job`], everything else the fetch
+//! knows, so a method can change both at once. A
 //! redirect followed (`-L`) is one more hop of the same fetch: the state
 //! machine starts again at `Resolve` with the new target, under the same
 //! `max_time`. A hand-written state machine, not an
@@ -35,6 +38,7 @@ use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -118,19 +122,18 @@ impl RunContext {
     }
 }
 
-/// Where a fetch is, with what that phase needs.
+/// Where a fetch is, with what that phase needs. A phase is worked on
+/// where it lies, in the fetch: a wait leaves it as it is, and only a
+/// change of phase writes a new one.
 enum Phase {
     /// Waiting for the name's addresses.
     Resolve(Resolving),
     /// Connecting to the addresses, racing them.
     Connect(Connect),
-    /// The TLS handshake, for an `https` target.
-    Handshake(Handshaking),
-    /// Writing the request.
-    Send(Sending),
-    /// Reading and parsing until the final (non-1xx) head.
-    Read(Reading),
-    /// Between phases (while a phase method runs), and after the outcome.
+    /// Connected: the TLS handshake (`https`), the request and the
+    /// response, each a stage over the one connection.
+    Connected(Connected),
+    /// After the outcome.
     Done,
 }
 
@@ -145,23 +148,30 @@ struct Connect {
     failed: Option<ConnectError>,
 }
 
-/// A TLS session being set up with the server at `addr`.
-struct Handshaking {
-    tls: TlsStream,
+/// A connection to the server at `addr`, how far the exchange over it has
+/// come, and the response so far.
+struct Connected {
+    conn: Conn,
     addr: SocketAddr,
+    stage: Stage,
+    response: Reading,
 }
 
-/// How much of the request is out. The request itself is not kept: it is
-/// written into the run's one request buffer each time this phase runs
-/// (see [`Fetch::send`]).
-struct Sending {
-    conn: Conn,
-    written: usize,
+/// The stages of a connection, in order. Everything else stays where it is
+/// from one stage to the next: a stage is only a mark.
+enum Stage {
+    /// The TLS handshake (`https` only).
+    Handshake,
+    /// Writing the request: this many bytes are out. The request itself is
+    /// not kept: it is written into the run's one request buffer each time
+    /// this stage runs (see [`Job::send`]).
+    Send { written: usize },
+    /// Reading and parsing until the final (non-1xx) head.
+    Read,
 }
 
-/// The response so far.
+/// The response so far (nothing until the request is out).
 struct Reading {
-    conn: Conn,
     parser: HeadParser,
     /// Complete heads: interim `1xx` ones, then the final one. The parser's
     /// limits bound them all ([`Limits::max_interim`] and the rest), so a
@@ -178,7 +188,7 @@ enum Step {
     /// Go on at once with this phase.
     Next(Phase),
     /// Stay in this phase: a waker is registered for what it waits on.
-    Wait(Phase),
+    Wait,
     /// The fetch is over.
     Done(Result<Vec<ResponseHead>, FetchError>),
 }
@@ -190,6 +200,15 @@ enum Conn {
 }
 
 impl Conn {
+    /// Drives the TLS handshake to its end (a plain TCP connection has
+    /// none to do).
+    fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TlsError>> {
+        match self {
+            Conn::Tcp(_) => Poll::Ready(Ok(())),
+            Conn::Tls(tls) => tls.poll_handshake(cx),
+        }
+    }
+
     /// Writes some of `buf`: a socket error is the request's failure.
     fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, FetchError>> {
         match self {
@@ -244,6 +263,15 @@ fn tls_failure(error: TlsError, phase: fn(io::Error) -> FetchError) -> FetchErro
 
 /// The future of one fetch; its output is the target's [`Outcome`].
 pub(crate) struct Fetch<'a, S> {
+    /// Where the fetch is.
+    phase: Phase,
+    /// Everything else it knows. The phase methods are this part's, so
+    /// they can change it while they work on the phase they are given.
+    job: Job<'a, S>,
+}
+
+/// What a fetch knows besides its phase.
+struct Job<'a, S> {
     run: &'a RunContext,
     sink: &'a S,
     input: String,
@@ -261,7 +289,6 @@ pub(crate) struct Fetch<'a, S> {
     internal_origin: bool,
     /// This hop's TLS facts, when the sink wants them.
     tls: Option<Box<TlsInfo>>,
-    phase: Phase,
     /// Fires at the nearest limit for the current phase.
     timer: Sleep,
     /// When the current phase must be over (before `max_time` applies).
@@ -339,52 +366,52 @@ impl<'a, S: Sink> Fetch<'a, S> {
         let phase_deadline = start + run.config.connect_timeout;
         let resolving = Resolving::start(run, &target);
         Start::Fetch(Fetch {
-            run,
-            sink,
-            input,
-            target,
-            timings,
-            phase_start: start,
-            addr: None,
-            redirects: Vec::new(),
-            internal_origin: false,
-            tls: None,
             phase: Phase::Resolve(resolving),
-            timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
-            phase_deadline,
-            in_flight: None,
+            job: Job {
+                run,
+                sink,
+                input,
+                target,
+                timings,
+                phase_start: start,
+                addr: None,
+                redirects: Vec::new(),
+                internal_origin: false,
+                tls: None,
+                timer: sleep_until(deadline(phase_deadline, &timings, &run.config)),
+                phase_deadline,
+                in_flight: None,
+            },
         })
     }
 
     /// Runs the phases as far as they go without waiting. `Ready` carries
     /// the result; `Pending` means a waker is registered.
     fn advance(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<ResponseHead>, FetchError>> {
+        let Fetch { phase, job } = self;
         loop {
-            let step = match std::mem::replace(&mut self.phase, Phase::Done) {
-                Phase::Resolve(lookup) => self.resolve(lookup, cx),
-                Phase::Connect(connect) => self.connect(connect, cx),
-                Phase::Handshake(handshaking) => self.handshake(handshaking, cx),
-                Phase::Send(sending) => self.send(sending, cx),
-                Phase::Read(reading) => self.read(reading, cx),
+            let step = match phase {
+                Phase::Resolve(resolving) => job.resolve(resolving, cx),
+                Phase::Connect(connect) => job.connect(connect, cx),
+                Phase::Connected(connected) => job.exchange(connected, cx),
                 Phase::Done => panic!("a fetch was polled after its outcome"),
             };
             match step {
-                Step::Next(phase) => self.phase = phase,
-                Step::Wait(phase) => {
-                    self.phase = phase;
-                    return Poll::Pending;
-                }
+                Step::Next(next) => *phase = next,
+                Step::Wait => return Poll::Pending,
                 Step::Done(result) => return Poll::Ready(result),
             }
         }
     }
+}
 
+impl<'a, S: Sink> Job<'a, S> {
     /// Resolve: wait for the name's addresses (an IP literal has its own at
     /// once), then start connecting to the first.
-    fn resolve(&mut self, mut resolving: Resolving, cx: &mut Context<'_>) -> Step {
+    fn resolve(&mut self, resolving: &mut Resolving, cx: &mut Context<'_>) -> Step {
         let family = self.config().family;
         let (addrs, rest) = match resolving.poll(self.run, &self.target.host, family, cx) {
-            Poll::Pending => return Step::Wait(Phase::Resolve(resolving)),
+            Poll::Pending => return Step::Wait,
             Poll::Ready(Resolved::Failed(e)) => return Step::Done(Err(e)),
             Poll::Ready(Resolved::Addrs { addrs, rest }) => (addrs, rest),
         };
@@ -411,7 +438,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// handshake (`https`) or the request. The other family's addresses
     /// join the attempts when their answer comes; if every attempt fails
     /// before it does, the fetch waits for it.
-    fn connect(&mut self, mut connect: Connect, cx: &mut Context<'_>) -> Step {
+    fn connect(&mut self, connect: &mut Connect, cx: &mut Context<'_>) -> Step {
         if let Some(rest) = &mut connect.rest {
             match rest.poll(cx) {
                 Poll::Pending => {}
@@ -440,7 +467,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
             return match (connect.rest.is_some(), connect.failed.take()) {
                 (true, failed) => {
                     connect.failed = failed;
-                    Step::Wait(Phase::Connect(connect))
+                    Step::Wait
                 }
                 (false, Some(e)) => Step::Done(Err(self.not_connected(e))),
                 (false, None) => Step::Done(Err(FetchError::Connect(ConnectError::NoAddress {
@@ -452,7 +479,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
         let (stream, addr) = match Pin::new(&mut *connecting).poll(cx) {
             Poll::Pending => {
                 self.addr = connecting.addr();
-                return Step::Wait(Phase::Connect(connect));
+                return Step::Wait;
             }
             Poll::Ready(Err(e)) if connect.rest.is_some() => {
                 log::debug!(
@@ -461,7 +488,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
                 );
                 connect.connecting = None;
                 connect.failed = Some(e);
-                return Step::Wait(Phase::Connect(connect));
+                return Step::Wait;
             }
             Poll::Ready(Err(e)) => return Step::Done(Err(self.not_connected(e))),
             Poll::Ready(Ok(connected)) => connected,
@@ -472,8 +499,8 @@ impl<'a, S: Sink> Fetch<'a, S> {
             self.internal_origin = internal_range(addr.ip()).is_some();
         }
         log::debug!("{}: connected to {addr}", self.input);
-        match self.target.scheme {
-            Scheme::Http => self.start_request(Conn::Tcp(stream)),
+        let (conn, stage) = match self.target.scheme {
+            Scheme::Http => (Conn::Tcp(stream), self.start_request()),
             Scheme::Https => {
                 // The handshake stays under the connect limit.
                 let started = self.run.tls().and_then(|tls| {
@@ -481,35 +508,68 @@ impl<'a, S: Sink> Fetch<'a, S> {
                         .map_err(FetchError::Tls)
                 });
                 match started {
-                    Ok(tls) => Step::Next(Phase::Handshake(Handshaking { tls, addr })),
-                    Err(e) => Step::Done(Err(e)),
+                    Ok(tls) => (Conn::Tls(tls), Stage::Handshake),
+                    Err(e) => return Step::Done(Err(e)),
                 }
+            }
+        };
+        let response = Reading {
+            parser: HeadParser::with_limits(self.config().limits),
+            heads: Vec::new(),
+            live: self.sink.wants_lines().then(LiveLines::default),
+        };
+        Step::Next(Phase::Connected(Connected {
+            conn,
+            addr,
+            stage,
+            response,
+        }))
+    }
+
+    /// Connected: the stages over the one connection, each as far as it
+    /// goes: the handshake, the request, the response.
+    fn exchange(&mut self, connected: &mut Connected, cx: &mut Context<'_>) -> Step {
+        let Connected {
+            conn,
+            stage,
+            response,
+            ..
+        } = connected;
+        loop {
+            let next = match stage {
+                Stage::Handshake => self.handshake(conn, cx),
+                Stage::Send { written } => self.send(conn, written, cx),
+                Stage::Read => return self.read(conn, response, cx),
+            };
+            match next {
+                ControlFlow::Continue(next) => *stage = next,
+                ControlFlow::Break(step) => return step,
             }
         }
     }
 
     /// Handshake: drive TLS until the session is up, keeping its facts if
     /// the sink wants them (also when it failed), then start the request.
-    fn handshake(&mut self, mut handshaking: Handshaking, cx: &mut Context<'_>) -> Step {
-        let result = match handshaking.tls.poll_handshake(cx) {
-            Poll::Pending => return Step::Wait(Phase::Handshake(handshaking)),
+    fn handshake(&mut self, conn: &mut Conn, cx: &mut Context<'_>) -> ControlFlow<Step, Stage> {
+        let result = match conn.poll_handshake(cx) {
+            Poll::Pending => return ControlFlow::Break(Step::Wait),
             Poll::Ready(result) => result,
         };
         self.timings.tls = Some(self.end_phase());
-        self.tls = tls_facts(self.sink, &handshaking.tls);
+        self.tls = tls_facts(self.sink, conn);
         match result {
             Ok(()) => {
                 log::debug!("{}: tls session up", self.input);
-                self.start_request(Conn::Tls(handshaking.tls))
+                ControlFlow::Continue(self.start_request())
             }
-            Err(e) => Step::Done(Err(FetchError::Tls(e))),
+            Err(e) => ControlFlow::Break(Step::Done(Err(FetchError::Tls(e)))),
         }
     }
 
-    /// Switches the timer to the read limit, and starts sending.
-    fn start_request(&mut self, conn: Conn) -> Step {
+    /// Switches the timer to the read limit: the request goes out next.
+    fn start_request(&mut self) -> Stage {
         self.renew_read_deadline(self.phase_start);
-        Step::Next(Phase::Send(Sending { conn, written: 0 }))
+        Stage::Send { written: 0 }
     }
 
     /// Writes this fetch's request into `out`: the run's template, with
@@ -523,75 +583,73 @@ impl<'a, S: Sink> Fetch<'a, S> {
     }
 
     /// Send: write the request until every byte is out (under TLS: until
-    /// every record is on the socket).
+    /// every record is on the socket); `written` says how far it is.
     ///
     /// The request depends only on the target and the run's settings, so
     /// it is written afresh into the run's request buffer each time this
-    /// phase runs, rather than kept by every fetch; only a full send
+    /// stage runs, rather than kept by every fetch; only a full send
     /// buffer makes it run more than once. `Config::check_request` has
     /// vetted the options already; what can still fail here comes from
     /// the target itself.
-    fn send(&mut self, mut sending: Sending, cx: &mut Context<'_>) -> Step {
+    fn send(
+        &mut self,
+        conn: &mut Conn,
+        written: &mut usize,
+        cx: &mut Context<'_>,
+    ) -> ControlFlow<Step, Stage> {
+        let done = |result| ControlFlow::Break(Step::Done(Err(result)));
         let mut request = self.run.request_bytes.borrow_mut();
         if let Err(e) = self.write_request(&mut request) {
-            return Step::Done(Err(e.into()));
+            return done(e.into());
         }
-        while sending.written < request.len() {
-            let rest = &request.as_bytes()[sending.written..];
-            match sending.conn.poll_write(cx, rest) {
-                Poll::Pending => return Step::Wait(Phase::Send(sending)),
+        while *written < request.len() {
+            let rest = &request.as_bytes()[*written..];
+            match conn.poll_write(cx, rest) {
+                Poll::Pending => return ControlFlow::Break(Step::Wait),
                 Poll::Ready(Ok(0)) => {
-                    let zero = io::ErrorKind::WriteZero.into();
-                    return Step::Done(Err(FetchError::Send(zero)));
+                    return done(FetchError::Send(io::ErrorKind::WriteZero.into()))
                 }
-                Poll::Ready(Ok(n)) => sending.written += n,
-                Poll::Ready(Err(e)) => return Step::Done(Err(e)),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return done(e),
             }
         }
         drop(request);
-        match sending.conn.poll_flush(cx) {
-            Poll::Pending => return Step::Wait(Phase::Send(sending)),
-            Poll::Ready(Err(e)) => return Step::Done(Err(e)),
+        match conn.poll_flush(cx) {
+            Poll::Pending => return ControlFlow::Break(Step::Wait),
+            Poll::Ready(Err(e)) => return done(e),
             Poll::Ready(Ok(())) => {}
         }
-        log::debug!("{}: request sent ({} bytes)", self.input, sending.written);
+        log::debug!("{}: request sent ({written} bytes)", self.input);
         self.timings.sent = Some(self.timings.start.elapsed());
-        Step::Next(Phase::Read(Reading {
-            conn: sending.conn,
-            parser: HeadParser::with_limits(self.config().limits),
-            heads: Vec::new(),
-            live: self.sink.wants_lines().then(LiveLines::default),
-        }))
+        ControlFlow::Continue(Stage::Read)
     }
 
-    /// Read: one read into the shared scratch buffer, fed to the parser.
-    /// The head is complete, or broken, or more is needed: then the read
-    /// limit starts again and the next read follows at once, until the
-    /// socket has nothing more (`Wait`).
-    fn read(&mut self, mut reading: Reading, cx: &mut Context<'_>) -> Step {
+    /// Read: reads into the shared scratch buffer, each fed to the parser,
+    /// until the head is complete, or broken, or the socket has nothing
+    /// more (`Wait`). Every read that brings bytes starts the read limit
+    /// again.
+    fn read(&mut self, conn: &mut Conn, reading: &mut Reading, cx: &mut Context<'_>) -> Step {
         let mut scratch = self.run.scratch.borrow_mut();
-        let n = match reading.conn.poll_read(cx, &mut scratch[..]) {
-            Poll::Pending => return Step::Wait(Phase::Read(reading)),
-            Poll::Ready(Err(e)) => return Step::Done(Err(e)),
-            Poll::Ready(Ok(n)) => n,
-        };
-        let now = Instant::now();
-        if let (None, Some(sent)) = (self.timings.first_byte, self.timings.sent) {
-            let since_start = now.saturating_duration_since(self.timings.start);
-            self.timings.first_byte = Some(since_start.saturating_sub(sent));
-        }
-        let progress = reading.feed(&scratch[..n], &self.input, self.sink);
-        drop(scratch);
-        match progress {
-            ReadProgress::More => {
-                self.renew_read_deadline(now);
-                Step::Next(Phase::Read(reading))
+        loop {
+            let n = match conn.poll_read(cx, &mut scratch[..]) {
+                Poll::Pending => return Step::Wait,
+                Poll::Ready(Err(e)) => return Step::Done(Err(e)),
+                Poll::Ready(Ok(n)) => n,
+            };
+            let now = Instant::now();
+            if let (None, Some(sent)) = (self.timings.first_byte, self.timings.sent) {
+                let since_start = now.saturating_duration_since(self.timings.start);
+                self.timings.first_byte = Some(since_start.saturating_sub(sent));
             }
-            ReadProgress::Done => {
-                log::debug!("{}: head complete", self.input);
-                self.follow(reading.heads)
+            match reading.feed(&scratch[..n], &self.input, self.sink) {
+                ReadProgress::More => self.renew_read_deadline(now),
+                ReadProgress::Done => {
+                    drop(scratch);
+                    log::debug!("{}: head complete", self.input);
+                    return self.follow(std::mem::take(&mut reading.heads));
+                }
+                ReadProgress::Failed(e) => return Step::Done(Err(e)),
             }
-            ReadProgress::Failed(e) => Step::Done(Err(e)),
         }
     }
 
@@ -704,9 +762,9 @@ impl<'a, S: Sink> Fetch<'a, S> {
     /// The error of a limit that just ran out. A lookup by our resolver
     /// that `--connect-timeout` cut short is the resolver's own timeout,
     /// which names the servers that stayed silent.
-    fn timed_out(&self) -> FetchError {
-        let expired = self.expired();
-        match (&expired, &self.phase, &self.run.stub) {
+    fn timed_out(&self, phase: &Phase) -> FetchError {
+        let expired = self.expired(phase);
+        match (&expired, phase, &self.run.stub) {
             (Expired::Resolve(limit), Phase::Resolve(Resolving::Stub(_)), Some(stub)) => {
                 FetchError::Lookup(stub.timed_out(&self.target.host, *limit))
             }
@@ -714,13 +772,13 @@ impl<'a, S: Sink> Fetch<'a, S> {
         }
     }
 
-    /// Which limit just ran out.
-    fn expired(&self) -> Expired {
+    /// Which limit just ran out, in `phase`.
+    fn expired(&self, phase: &Phase) -> Expired {
         let config = self.config();
         if self.phase_deadline >= self.timings.start + config.max_time {
             return Expired::Total(config.max_time);
         }
-        match &self.phase {
+        match phase {
             Phase::Resolve(_) => Expired::Resolve(config.connect_timeout),
             Phase::Connect(connect) => Expired::Connect {
                 addr: connect
@@ -730,12 +788,15 @@ impl<'a, S: Sink> Fetch<'a, S> {
                     .or(self.addr),
                 limit: config.connect_timeout,
             },
-            Phase::Handshake(handshaking) => Expired::Handshake {
-                addr: handshaking.addr,
-                limit: config.connect_timeout,
+            Phase::Connected(connected) => match connected.stage {
+                Stage::Handshake => Expired::Handshake {
+                    addr: connected.addr,
+                    limit: config.connect_timeout,
+                },
+                Stage::Send { .. } => Expired::Send(config.read_timeout),
+                Stage::Read => Expired::Read(config.read_timeout),
             },
-            Phase::Send(_) => Expired::Send(config.read_timeout),
-            Phase::Read(_) | Phase::Done => Expired::Read(config.read_timeout),
+            Phase::Done => Expired::Read(config.read_timeout),
         }
     }
 }
@@ -755,10 +816,13 @@ fn checked_target(input: &str, scheme: Scheme, config: &Config) -> Result<Target
     }
 }
 
-/// What a session learned, if the sink shows it (the facts are parsed from
-/// the certificates, so only then).
-fn tls_facts(sink: &impl Sink, tls: &TlsStream) -> Option<Box<TlsInfo>> {
-    sink.wants_tls_info().then(|| Box::new(tls.info()))
+/// What a session learned, if it is one and the sink shows it (the facts
+/// are parsed from the certificates, so only then).
+fn tls_facts(sink: &impl Sink, conn: &Conn) -> Option<Box<TlsInfo>> {
+    match conn {
+        Conn::Tls(tls) if sink.wants_tls_info() => Some(Box::new(tls.info())),
+        _ => None,
+    }
 }
 
 /// The nearer of a phase's limit and the fetch's `max_time`.
@@ -771,52 +835,58 @@ impl<S: Sink> Future for Fetch<'_, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
         let this = self.get_mut();
-        let interrupts = &this.run.interrupts;
+        let interrupts = &this.job.run.interrupts;
         // A stopped run ends its fetches where they are (see `stop.rs`).
         let result = if let Some(reason) = interrupts.reason() {
             Err(FetchError::Interrupted(reason))
         } else {
-            if this.in_flight.is_none() {
-                this.in_flight = Some(interrupts.enter(cx.waker()));
+            if this.job.in_flight.is_none() {
+                this.job.in_flight = Some(interrupts.enter(cx.waker()));
             }
             match this.advance(cx) {
                 Poll::Ready(result) => result,
                 // Waiting on I/O or DNS: make sure the timer will wake us too.
-                Poll::Pending => match Pin::new(&mut this.timer).poll(cx) {
+                Poll::Pending => match Pin::new(&mut this.job.timer).poll(cx) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(()) => Err(this.timed_out()),
+                    Poll::Ready(()) => Err(this.job.timed_out(&this.phase)),
                 },
             }
         };
-        if let Some(key) = this.in_flight.take() {
+        let job = &mut this.job;
+        if let Some(key) = job.in_flight.take() {
             interrupts.leave(key);
         }
         // A handshake cut short by a limit or a stop still began a session:
         // what it learned (SNI, how far it got) is part of the outcome.
-        if let Phase::Handshake(handshaking) = &this.phase {
-            this.tls = tls_facts(this.sink, &handshaking.tls);
+        if let Phase::Connected(Connected {
+            conn,
+            stage: Stage::Handshake,
+            ..
+        }) = &this.phase
+        {
+            job.tls = tls_facts(job.sink, conn);
         }
         // Dropping the phase closes the socket now, not when the task ends.
         this.phase = Phase::Done;
-        this.timings.total = this.timings.start.elapsed();
+        job.timings.total = job.timings.start.elapsed();
         match &result {
-            Ok(_) => log::debug!("{}: done in {:?}", this.input, this.timings.total),
-            Err(e) => log::debug!("{}: {}: {e}", this.input, e.kind()),
+            Ok(_) => log::debug!("{}: done in {:?}", job.input, job.timings.total),
+            Err(e) => log::debug!("{}: {}: {e}", job.input, e.kind()),
         }
         Poll::Ready(Outcome {
-            input: std::mem::take(&mut this.input),
+            input: std::mem::take(&mut job.input),
             // The fetch is over: nothing reads its target again.
-            target: Some(std::mem::replace(&mut this.target, Target::none())),
-            redirects: std::mem::take(&mut this.redirects),
-            addr: this.addr,
+            target: Some(std::mem::replace(&mut job.target, Target::none())),
+            redirects: std::mem::take(&mut job.redirects),
+            addr: job.addr,
             result,
-            tls: this.tls.take(),
-            timings: this.timings,
+            tls: job.tls.take(),
+            timings: job.timings,
         })
     }
 }
 
-impl<S> Drop for Fetch<'_, S> {
+impl<S> Drop for Job<'_, S> {
     fn drop(&mut self) {
         // Dropped unfinished (its task aborted, the loop shut down).
         if let Some(key) = self.in_flight.take() {
