@@ -100,6 +100,8 @@ impl Settings {
         config.dns_workers = dns.dns_workers as usize;
         config.dns = resolver(&dns, config.family)?;
         config.pinned = dns.resolve;
+        // Only `--stats` shows the latency histograms.
+        config.latency = visibility.stats;
         // Every file of the run is opened before anything is written, so
         // two names for one file are found before either is truncated.
         let (inputs, mut files) = open_inputs(&input.files)?;

@@ -101,6 +101,12 @@ pub struct Config {
     pub follow_redirects: bool,
     /// The most redirects one fetch follows (`--max-redirs`).
     pub max_redirects: u32,
+    /// Count each phase's latency into [`Summary::latency`]'s histograms
+    /// (what `--stats` shows). Off, they stay empty, and an outcome costs
+    /// its count and nothing more.
+    ///
+    /// [`Summary::latency`]: super::Summary::latency
+    pub latency: bool,
 }
 
 impl Default for Config {
@@ -124,6 +130,7 @@ impl Default for Config {
             tls: None,
             follow_redirects: false,
             max_redirects: 10,
+            latency: true,
         }
     }
 }

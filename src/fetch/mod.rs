@@ -206,7 +206,12 @@ pub async fn run_until<S: Sink + 'static>(
                     input.clone()
                 };
                 let outcome = Fetch::start(&run, input, scheme, &*sink).await;
-                summary.borrow_mut().add(&outcome);
+                let mut counted = summary.borrow_mut();
+                counted.add(&outcome);
+                if run.config.latency {
+                    counted.add_latency(&outcome);
+                }
+                drop(counted);
                 sink.finished(outcome);
             }
             slots.release();

@@ -47,7 +47,9 @@ pub struct Summary {
     failed: [u64; ErrorKind::ALL.len()],
     /// Wall time of the run.
     pub elapsed: Duration,
-    /// Phase latencies.
+    /// Phase latencies; empty unless [`Config::latency`] asked for them.
+    ///
+    /// [`Config::latency`]: super::Config::latency
     pub latency: Latency,
     /// Why the run was stopped before the end of its targets, if it was.
     pub stopped: Option<StopReason>,
@@ -59,6 +61,14 @@ impl Summary {
     /// Counts one outcome.
     pub fn add(&mut self, outcome: &Outcome) {
         self.hosts += 1;
+        match &outcome.result {
+            Ok(_) => self.ok += 1,
+            Err(e) => self.failed[e.kind() as usize] += 1,
+        }
+    }
+
+    /// Counts the phase latencies of one outcome into [`Summary::latency`].
+    pub fn add_latency(&mut self, outcome: &Outcome) {
         let t = &outcome.timings;
         let latency = &mut self.latency;
         for (histogram, value) in [
@@ -71,10 +81,6 @@ impl Summary {
             if let Some(value) = value {
                 histogram.record(value);
             }
-        }
-        match &outcome.result {
-            Ok(_) => self.ok += 1,
-            Err(e) => self.failed[e.kind() as usize] += 1,
         }
     }
 
