@@ -43,7 +43,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::outcome::{Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
+use super::outcome::{Expired, FetchError, Heads, Outcome, Redirect, RedirectError, Timings};
 use super::resolve::{Resolved, Resolving, Rest};
 use super::stop::Interrupts;
 use super::target::{
@@ -173,12 +173,12 @@ enum Stage {
 /// The response so far (nothing until the request is out).
 struct Reading {
     parser: HeadParser,
-    /// Complete heads: interim `1xx` ones, then the final one. The parser's
-    /// limits bound them all ([`Limits::max_interim`] and the rest), so a
-    /// server that never stops sending `100 Continue` cannot grow this.
+    /// Complete interim `1xx` heads. The parser's limits bound them all
+    /// ([`Limits::max_interim`] and the rest), so a server that never
+    /// stops sending `100 Continue` cannot grow this.
     ///
     /// [`Limits::max_interim`]: crate::http::Limits::max_interim
-    heads: Vec<ResponseHead>,
+    interim: Vec<ResponseHead>,
     /// With a sink that wants each line as it arrives (`--live`).
     live: Option<LiveLines>,
 }
@@ -190,7 +190,7 @@ enum Step {
     /// Stay in this phase: a waker is registered for what it waits on.
     Wait,
     /// The fetch is over.
-    Done(Result<Vec<ResponseHead>, FetchError>),
+    Done(Result<Heads, FetchError>),
 }
 
 /// The connection a request goes over: plain TCP, or TLS over TCP.
@@ -387,7 +387,7 @@ impl<'a, S: Sink> Fetch<'a, S> {
 
     /// Runs the phases as far as they go without waiting. `Ready` carries
     /// the result; `Pending` means a waker is registered.
-    fn advance(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<ResponseHead>, FetchError>> {
+    fn advance(&mut self, cx: &mut Context<'_>) -> Poll<Result<Heads, FetchError>> {
         let Fetch { phase, job } = self;
         loop {
             let step = match phase {
@@ -515,7 +515,7 @@ impl<'a, S: Sink> Job<'a, S> {
         };
         let response = Reading {
             parser: HeadParser::with_limits(self.config().limits),
-            heads: Vec::new(),
+            interim: Vec::new(),
             live: self.sink.wants_lines().then(LiveLines::default),
         };
         Step::Next(Phase::Connected(Connected {
@@ -643,10 +643,11 @@ impl<'a, S: Sink> Job<'a, S> {
             }
             match reading.feed(&scratch[..n], &self.input, self.sink) {
                 ReadProgress::More => self.renew_read_deadline(now),
-                ReadProgress::Done => {
+                ReadProgress::Done(last) => {
                     drop(scratch);
                     log::debug!("{}: head complete", self.input);
-                    return self.follow(std::mem::take(&mut reading.heads));
+                    let interim = std::mem::take(&mut reading.interim);
+                    return self.follow(Heads::new(interim, last));
                 }
                 ReadProgress::Failed(e) => return Step::Done(Err(e)),
             }
@@ -656,16 +657,16 @@ impl<'a, S: Sink> Job<'a, S> {
     /// After a final head: the result, or, for a redirect under `-L`, the
     /// next hop: resolve its `Location`, check it, and start again at
     /// `Resolve` (the connection of this hop is closed by then).
-    fn follow(&mut self, heads: Vec<ResponseHead>) -> Step {
+    fn follow(&mut self, heads: Heads) -> Step {
         let config = self.config();
-        let status = heads.last().map_or(0, |head| head.status);
+        let status = heads.last_head().status;
         if !config.follow_redirects || !redirect::is_redirect(status) {
             return Step::Done(Ok(heads));
         }
         let url = self.target.url();
         let location = heads
-            .last()
-            .and_then(|head| head.header("location"))
+            .last_head()
+            .header("location")
             .ok_or(LocationError::Missing)
             .and_then(|location| redirect::resolve(&url, location));
         let location = match location {
@@ -899,8 +900,8 @@ impl<S> Drop for Job<'_, S> {
 enum ReadProgress {
     /// The head is not complete yet.
     More,
-    /// The final head is complete.
-    Done,
+    /// The final head is complete: here it is.
+    Done(ResponseHead),
     /// The response is broken, or ended early.
     Failed(FetchError),
 }
@@ -921,11 +922,10 @@ impl Reading {
                 }
                 Ok(Feed::Complete { head, consumed }) => {
                     self.show_lines(&chunk[..consumed], input, sink);
-                    let interim = head.is_informational();
-                    self.heads.push(head);
-                    if !interim {
-                        return ReadProgress::Done;
+                    if !head.is_informational() {
+                        return ReadProgress::Done(head);
                     }
+                    self.interim.push(head);
                     chunk = &chunk[consumed..];
                     if chunk.is_empty() {
                         return ReadProgress::More;

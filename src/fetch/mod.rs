@@ -30,7 +30,9 @@ use std::time::Instant;
 
 pub use config::{Config, Dns, Pinned, SchemeChoice};
 pub use histogram::Histogram;
-pub use outcome::{ErrorKind, Expired, FetchError, Outcome, Redirect, RedirectError, Timings};
+pub use outcome::{
+    ErrorKind, Expired, FetchError, Heads, Outcome, Redirect, RedirectError, Timings,
+};
 pub use stop::{Stop, StopReason};
 pub use summary::{Latency, Summary};
 pub use target::{

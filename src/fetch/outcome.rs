@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use super::stop::StopReason;
@@ -491,6 +492,52 @@ impl Timings {
     }
 }
 
+/// The heads of one response: its interim `1xx` heads, if it sent any,
+/// then its final head. It derefs to them as a slice, in that order, and
+/// is never empty. Nearly every response has the final head alone: that
+/// one is kept inline, and only a response with interim heads allocates.
+#[derive(Debug)]
+pub struct Heads(HeadList);
+
+#[derive(Debug)]
+enum HeadList {
+    One(ResponseHead),
+    /// Interim heads, then the final one: never empty.
+    Many(Vec<ResponseHead>),
+}
+
+impl Heads {
+    /// The heads of a response that sent `interim` before `last`.
+    pub fn new(mut interim: Vec<ResponseHead>, last: ResponseHead) -> Heads {
+        if interim.is_empty() {
+            Heads(HeadList::One(last))
+        } else {
+            interim.push(last);
+            Heads(HeadList::Many(interim))
+        }
+    }
+
+    /// The final head.
+    pub fn last_head(&self) -> &ResponseHead {
+        match &self.0 {
+            HeadList::One(head) => head,
+            // Never empty: `new` pushed the final head.
+            HeadList::Many(heads) => &heads[heads.len() - 1],
+        }
+    }
+}
+
+impl Deref for Heads {
+    type Target = [ResponseHead];
+
+    fn deref(&self) -> &[ResponseHead] {
+        match &self.0 {
+            HeadList::One(head) => std::slice::from_ref(head),
+            HeadList::Many(heads) => heads,
+        }
+    }
+}
+
 /// One redirect that was followed (`-L`).
 #[derive(Debug)]
 pub struct Redirect {
@@ -499,7 +546,7 @@ pub struct Redirect {
     /// The address it was fetched from.
     pub addr: Option<SocketAddr>,
     /// Its heads (interim `1xx` heads first), the last one the redirect.
-    pub heads: Vec<ResponseHead>,
+    pub heads: Heads,
     /// Where it pointed: its `Location`, resolved against `url`.
     pub location: String,
     /// Its TLS session, when the sink asked for TLS facts.
@@ -509,7 +556,7 @@ pub struct Redirect {
 impl Redirect {
     /// The redirect's status (`301`, ...).
     pub fn status(&self) -> u16 {
-        self.heads.last().map_or(0, |head| head.status)
+        self.heads.last_head().status
     }
 }
 
@@ -528,7 +575,7 @@ pub struct Outcome {
     pub addr: Option<SocketAddr>,
     /// The last hop's response heads (interim `1xx` heads first, the final
     /// head last), or the error.
-    pub result: Result<Vec<ResponseHead>, FetchError>,
+    pub result: Result<Heads, FetchError>,
     /// The last hop's TLS session, successful or not, when the sink asked
     /// for TLS facts ([`Sink::wants_tls_info`](super::Sink::wants_tls_info)).
     pub tls: Option<Box<TlsInfo>>,
@@ -548,7 +595,7 @@ impl Outcome {
 
     /// The final head, for a success.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.result.as_ref().ok().and_then(|heads| heads.last())
+        self.result.as_ref().ok().map(Heads::last_head)
     }
 
     /// Whether the fetch got as far as the network: false for a target that
@@ -560,7 +607,32 @@ impl Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorKind;
+    use super::{ErrorKind, Heads};
+    use crate::http::{Feed, HeadParser, ResponseHead};
+
+    fn head(bytes: &[u8]) -> ResponseHead {
+        match HeadParser::new().feed(bytes) {
+            Ok(Feed::Complete { head, .. }) => head,
+            other => panic!("not a whole head: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn heads_are_the_interim_ones_then_the_final_one() {
+        let alone = Heads::new(Vec::new(), head(b"HTTP/1.1 200 OK\r\n\r\n"));
+        assert_eq!(alone.iter().map(|h| h.status).collect::<Vec<_>>(), [200]);
+        assert_eq!(alone.last_head().status, 200);
+
+        let interim = vec![
+            head(b"HTTP/1.1 100 Continue\r\n\r\n"),
+            head(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"),
+        ];
+        let all = Heads::new(interim, head(b"HTTP/1.1 404 Not Found\r\n\r\n"));
+        let statuses: Vec<u16> = all.iter().map(|h| h.status).collect();
+        assert_eq!(statuses, [100, 103, 404]);
+        assert_eq!(all.last_head().status, 404);
+        assert_eq!(all.last().map(|h| h.status), Some(404));
+    }
 
     /// `Summary` counts failures in an array indexed by `kind as usize`.
     #[test]
