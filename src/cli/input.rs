@@ -128,10 +128,9 @@ fn spawn_reader(inputs: Vec<(String, Input)>, encoding: Encoding) -> io::Result<
                     if (reader.buffer().is_empty() || batch.len() >= BATCH) && !send(&mut batch) {
                         return;
                     }
-                    line.clear();
-                    match read_line(&mut reader, &mut line) {
-                        Ok(0) => break,
-                        Ok(_) => {}
+                    match read_target(&mut reader, &mut line, &encoding, &mut batch) {
+                        Ok(true) => {}
+                        Ok(false) => break,
                         Err(e) => {
                             if send(&mut batch) {
                                 let _ = tx.send_blocking(Err((name, e)));
@@ -139,7 +138,6 @@ fn spawn_reader(inputs: Vec<(String, Input)>, encoding: Encoding) -> io::Result<
                             return;
                         }
                     }
-                    batch.extend(target_of(&line, &encoding));
                 }
             }
             send(&mut batch);
@@ -149,6 +147,32 @@ fn spawn_reader(inputs: Vec<(String, Input)>, encoding: Encoding) -> io::Result<
         batch: Vec::new().into_iter(),
         error: None,
     })
+}
+
+/// Reads the next line of `reader` and adds its target, if it has one, to
+/// `batch`; `false` at the end of the input. `line` is room for a line
+/// that is not whole in the reader's buffer.
+fn read_target(
+    reader: &mut BufReader<impl Read>,
+    line: &mut Vec<u8>,
+    encoding: &Encoding,
+    batch: &mut Vec<String>,
+) -> io::Result<bool> {
+    // Most lines are whole in the reader's buffer already: they are read
+    // from there, with no copy into `line`, when `read_line` would keep
+    // them whole too.
+    let buffered = reader.buffer();
+    if let Some(newline) = memchr::memchr(b'\n', buffered).filter(|&at| at < MAX_LINE) {
+        batch.extend(target_of(&buffered[..=newline], encoding));
+        reader.consume(newline + 1);
+        return Ok(true);
+    }
+    line.clear();
+    if read_line(reader, line)? == 0 {
+        return Ok(false);
+    }
+    batch.extend(target_of(line, encoding));
+    Ok(true)
 }
 
 /// Reads one line, keeping at most [`MAX_LINE`] bytes of it.
@@ -164,7 +188,7 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize>
         if buf.is_empty() {
             return Ok(total);
         }
-        let (take, done) = match buf.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', buf) {
             Some(i) => (i + 1, true),
             None => (buf.len(), false),
         };
@@ -194,11 +218,32 @@ fn target_of(line: &[u8], encoding: &Encoding) -> Option<String> {
             &decoded
         }
     };
+    let target = bare_target(text).or_else(|| careful_target(text))?;
+    Some(target.to_owned())
+}
+
+/// The target on a line that holds nothing else but its line ending, the
+/// common line, known as one by its two ends and a search for `#`; `None`
+/// for any other line, which [`careful_target`] takes. Whatever this
+/// returns is what `careful_target` would: `bare_lines_are_their_own_targets`
+/// checks them against each other.
+fn bare_target(text: &str) -> Option<&str> {
+    let line = text.strip_suffix('\n').unwrap_or(text);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let bytes = line.as_bytes();
+    // Visible ASCII at both ends leaves no blank to trim and no BOM; with
+    // no `#` anywhere, there is no comment to cut either.
+    let bare = bytes.first()?.is_ascii_graphic()
+        && bytes.last()?.is_ascii_graphic()
+        && memchr::memchr(b'#', bytes).is_none();
+    bare.then_some(line)
+}
+
+/// The target on any line: a BOM, a comment and the blanks around it
+/// taken off; `None` for a line with nothing left.
+fn careful_target(text: &str) -> Option<&str> {
     let text = without_comment(text.trim_start_matches('\u{feff}')).trim();
-    if text.is_empty() {
-        return None;
-    }
-    Some(text.to_owned())
+    (!text.is_empty()).then_some(text)
 }
 
 /// `line` up to a `#` that starts it or follows a blank: a comment. A `#`
@@ -212,4 +257,89 @@ fn without_comment(line: &str) -> &str {
         }
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick look at a bare line gives what the careful path gives,
+    /// for every line it takes; and it takes the common ones.
+    #[test]
+    fn bare_lines_are_their_own_targets() {
+        for common in [
+            "example.com\n",
+            "127.0.0.1:8080\r\n",
+            "http://h/a?b=c",
+            "h:1\r",
+        ] {
+            assert!(bare_target(common).is_some(), "{common:?}");
+        }
+        // Every line of up to 6 characters from an alphabet of those that
+        // matter: blanks (a vertical tab is one to `trim`), line endings,
+        // `#`, a BOM, a non-ASCII letter and a control character.
+        let alphabet = [
+            'a', '/', ' ', '\t', '\u{b}', '\r', '\n', '#', '\u{feff}', 'é', '\0',
+        ];
+        let mut frontier = vec![String::new()];
+        let mut taken = 0;
+        for _ in 0..6 {
+            frontier = frontier
+                .iter()
+                .flat_map(|line| {
+                    alphabet.iter().map(move |&c| {
+                        let mut next = line.clone();
+                        next.push(c);
+                        next
+                    })
+                })
+                .collect();
+            for line in &frontier {
+                if let Some(bare) = bare_target(line) {
+                    taken += 1;
+                    assert_eq!(Some(bare), careful_target(line), "{line:?}");
+                }
+            }
+        }
+        assert!(taken > 10_000, "{taken}");
+    }
+
+    /// Lines are taken whole from the reader's buffer or, when one is
+    /// split across reads or longer than [`MAX_LINE`], through
+    /// `read_line`: the targets are the same either way.
+    #[test]
+    fn lines_split_across_reads_give_the_same_targets() {
+        let x = |n: usize| "x".repeat(n);
+        let text = format!(
+            "a.example\n  b.example # c\r\n#d\n\n{}\n{}\n{}\ne.example\nlast",
+            x(MAX_LINE - 1),
+            x(MAX_LINE),
+            x(MAX_LINE + 10),
+        );
+        let want = [
+            "a.example".to_owned(),
+            "b.example".into(),
+            x(MAX_LINE - 1),
+            x(MAX_LINE),
+            x(MAX_LINE),
+            "e.example".into(),
+            "last".into(),
+        ];
+        // A reader that gives at most `step` bytes a read.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for step in [1, 3, 7, 4096, 1 << 20] {
+            let mut reader = BufReader::with_capacity(64 * 1024, Trickle(text.as_bytes(), step));
+            let (mut line, mut batch) = (Vec::new(), Vec::new());
+            while read_target(&mut reader, &mut line, &UTF_8, &mut batch).unwrap() {}
+            assert_eq!(batch, want, "{step} bytes a read");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// How a target is fetched: plain HTTP, or HTTP over TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,11 +141,19 @@ pub fn parse_target(input: &str) -> Result<Target, TargetError> {
 /// Like [`parse_target`], with `scheme` for a target written without one
 /// (`--scheme`).
 pub fn parse_target_as(input: &str, scheme: Scheme) -> Result<Target, TargetError> {
-    let text = input.trim();
-    match parse_plain(text, scheme) {
-        Some(target) => Ok(target),
-        None => parse_general(input, text, scheme),
+    // The plain parser takes no whitespace, so a line it takes as it is
+    // has nothing to trim: most lines never pay for `trim`.
+    if let Some(target) = parse_plain(input, scheme) {
+        return Ok(target);
     }
+    // A line with blanks around it is trimmed, and may be plain then.
+    let text = input.trim();
+    if text.len() < input.len() {
+        if let Some(target) = parse_plain(text, scheme) {
+            return Ok(target);
+        }
+    }
+    parse_general(input, text, scheme)
 }
 
 /// Parses `text` (`input`, trimmed), whatever form it has.
@@ -211,7 +219,9 @@ fn parse_plain(text: &str, scheme: Scheme) -> Option<Target> {
     let mut colon = None;
     // As `is_host_name` counts: labels of 1 to 63 bytes.
     let mut label_len = 0;
-    let mut digits_and_dots = true;
+    // The same pass reads the host as an IPv4 address, for as long as it
+    // can be one, so that an address literal needs no second parser.
+    let mut ipv4 = DottedQuad::new();
     for (i, &byte) in bytes.iter().enumerate() {
         match byte {
             b':' => {
@@ -219,11 +229,17 @@ fn parse_plain(text: &str, scheme: Scheme) -> Option<Target> {
                 break;
             }
             b'.' if label_len == 0 => return None,
-            b'.' => label_len = 0,
-            b'0'..=b'9' if label_len < 63 => label_len += 1,
+            b'.' => {
+                label_len = 0;
+                ipv4.dot();
+            }
+            b'0'..=b'9' if label_len < 63 => {
+                label_len += 1;
+                ipv4.digit(byte - b'0');
+            }
             b'a'..=b'z' | b'-' | b'_' if label_len < 63 => {
                 label_len += 1;
-                digits_and_dots = false;
+                ipv4.other();
             }
             _ => return None,
         }
@@ -253,15 +269,81 @@ fn parse_plain(text: &str, scheme: Scheme) -> Option<Target> {
     let host = &text[..host_end];
     Some(Target {
         scheme,
-        ip: if digits_and_dots {
-            host.parse().ok()
-        } else {
-            None
-        },
+        ip: ipv4.address().map(IpAddr::V4),
         host: host.to_owned(),
         port,
         path: Cow::Borrowed("/"),
     })
+}
+
+/// An IPv4 address read a byte at a time, by the rules of
+/// `str::parse::<Ipv4Addr>`: four decimal octets of 1 to 3 digits, each
+/// 0 to 255, joined by dots, and no leading zero unless the octet is `0`
+/// itself (`01` could be read as octal elsewhere, so std refuses it).
+/// A digit costs a multiply and an add; the rules are checked once per
+/// octet, at its end. `dotted_quads_read_as_std_parses_them` checks it
+/// against std.
+#[derive(Debug)]
+struct DottedQuad {
+    /// The octets finished so far, the first in the highest byte.
+    done: u32,
+    /// How many octets are finished (the dots seen).
+    dots: u32,
+    /// The value of the octet being read. It wraps on a long run of
+    /// digits, which is refused for its count of digits anyway.
+    octet: u32,
+    /// How many digits the octet being read has.
+    digits: u32,
+    /// No byte so far was other than a digit or a dot, and every octet
+    /// finished kept the rules.
+    valid: bool,
+}
+
+impl DottedQuad {
+    fn new() -> DottedQuad {
+        DottedQuad {
+            done: 0,
+            dots: 0,
+            octet: 0,
+            digits: 0,
+            valid: true,
+        }
+    }
+
+    fn digit(&mut self, digit: u8) {
+        self.octet = self.octet.wrapping_mul(10).wrapping_add(u32::from(digit));
+        self.digits += 1;
+    }
+
+    fn dot(&mut self) {
+        self.valid &= self.octet_ok() && self.dots < 3;
+        self.done = self.done << 8 | self.octet;
+        self.dots += 1;
+        self.octet = 0;
+        self.digits = 0;
+    }
+
+    fn other(&mut self) {
+        self.valid = false;
+    }
+
+    /// The octet being read keeps the rules. With no leading zero, two
+    /// digits make at least 10 and three at least 100, so the rules are
+    /// one range per count of digits.
+    fn octet_ok(&self) -> bool {
+        match self.digits {
+            1 => true,
+            2 => self.octet >= 10,
+            3 => (100..=255).contains(&self.octet),
+            _ => false,
+        }
+    }
+
+    /// The address, if what was read is one, whole.
+    fn address(&self) -> Option<Ipv4Addr> {
+        let whole = self.valid && self.dots == 3 && self.octet_ok();
+        whole.then(|| Ipv4Addr::from(self.done << 8 | self.octet))
+    }
 }
 
 /// The kind of non-public range `ip` is in (`loopback`, `private`,
@@ -599,6 +681,98 @@ mod tests {
             assert_eq!(target.host_header(), want);
             assert_eq!(target.url(), format!("https://{want}/p"));
         }
+    }
+
+    /// Blanks around a target are trimmed whichever parser takes it, and
+    /// an address literal is known as one either way.
+    #[test]
+    fn blanks_around_a_target_are_trimmed() {
+        for (padded, bare) in [
+            (" 127.0.0.1:8080\r\n", "127.0.0.1:8080"),
+            ("\t10.0.0.1 ", "10.0.0.1"),
+            ("  example.com\n", "example.com"),
+            (" http://h:81/p ", "http://h:81/p"),
+        ] {
+            assert_eq!(parse_target(padded), parse_target(bare), "{padded:?}");
+        }
+        let ip = |text: &str| parse_target(text).ok().and_then(|t| t.ip());
+        assert_eq!(ip(" 10.0.0.1\n"), Some(IpAddr::from([10, 0, 0, 1])));
+        assert_eq!(ip("http://10.0.0.1/"), Some(IpAddr::from([10, 0, 0, 1])));
+        assert_eq!(ip("10.0.0.01"), None);
+        assert_eq!(ip("[::1]:80"), "::1".parse().ok());
+    }
+
+    /// The IPv4 address `parse_plain` reads in its one pass is the one
+    /// `str::parse::<Ipv4Addr>` gives, and there is one exactly when std
+    /// finds one: on every string of up to 7 bytes from an alphabet of
+    /// the bytes that matter, on every join of octets around the limits,
+    /// and on random dotted strings.
+    #[test]
+    fn dotted_quads_read_as_std_parses_them() {
+        let check = |text: &str| {
+            let std = text.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+            let ours = parse_plain(text, Scheme::Http).and_then(|t| t.ip());
+            assert_eq!(ours, std, "{text:?}");
+            std.is_some()
+        };
+        let mut addresses = 0;
+        let mut frontier = vec![String::new()];
+        for _ in 0..7 {
+            frontier = frontier
+                .iter()
+                .flat_map(|text| {
+                    b"0.1259a".iter().map(move |&b| {
+                        let mut next = text.clone();
+                        next.push(char::from(b));
+                        next
+                    })
+                })
+                .collect();
+            addresses += frontier.iter().filter(|text| check(text)).count();
+        }
+        let octets = [
+            "", "0", "00", "01", "000", "1", "9", "10", "99", "100", "199", "200", "249", "250",
+            "255", "256", "260", "300", "999", "0255", "1000",
+        ];
+        for a in octets {
+            for b in octets {
+                for c in octets {
+                    for d in octets {
+                        let quad = format!("{a}.{b}.{c}.{d}");
+                        addresses += usize::from(check(&quad));
+                        check(&format!("{quad}."));
+                        check(&format!("{quad}.{d}"));
+                        check(&format!("{a}.{b}.{c}{d}"));
+                    }
+                }
+            }
+        }
+        // xorshift64: random, yet the same strings on every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Mostly four octets of 0 to 299 (most of them addresses), some
+        // with a leading zero or none at all, some with 3 or 5 of them.
+        for _ in 0..200_000 {
+            let parts = [4, 4, 4, 4, 4, 4, 3, 5][next() as usize % 8];
+            let mut text = String::new();
+            for part in 0..parts {
+                if part > 0 {
+                    text.push('.');
+                }
+                match next() % 32 {
+                    0 => {}
+                    1..=3 => text.push_str(&format!("0{}", next() % 300)),
+                    _ => text.push_str(&(next() % 300).to_string()),
+                }
+            }
+            addresses += usize::from(check(&text));
+        }
+        assert!(addresses > 50_000, "{addresses}");
     }
 
     /// The one-pass parser of plain `host[:port]` lines gives what the

@@ -135,10 +135,11 @@ pub struct RequestTemplate {
     /// Whether `Host: <the target's host>` is the first field, or the
     /// caller's own `Host` field stands in its place (or removed it).
     target_host: bool,
-    /// The fields after the target's `Host` (every field, if there is no
-    /// such `Host`), each `Name: value\r\n`, and the empty line that ends
-    /// the head; or the first field that cannot be sent.
-    fields: Result<String, RequestError>,
+    /// What follows the target's host: the end of its `Host` line, if it
+    /// has one, then the other fields (every field, if there is no such
+    /// `Host`), each `Name: value\r\n`, and the empty line that ends the
+    /// head; or the first field that cannot be sent. One copy a request.
+    after_host: Result<String, RequestError>,
 }
 
 impl RequestTemplate {
@@ -186,9 +187,10 @@ impl RequestTemplate {
 
         let target_host = fields.first().is_some_and(|(_, value)| value.is_none());
         let given = &fields[usize::from(target_host)..];
+        let end_of_host = if target_host { "\r\n" } else { "" };
         let laid_out = given
             .iter()
-            .try_fold(String::new(), |mut out, &(name, value)| {
+            .try_fold(end_of_host.to_owned(), |mut out, &(name, value)| {
                 let value = value.unwrap_or_default();
                 check_field(name, value)?;
                 out.push_str(name);
@@ -205,7 +207,7 @@ impl RequestTemplate {
             method,
             version,
             target_host,
-            fields: laid_out,
+            after_host: laid_out,
         }
     }
 
@@ -222,27 +224,30 @@ impl RequestTemplate {
         if !is_visible_ascii(path) {
             return Err(RequestError::InvalidPath(path.to_owned()));
         }
-        out.push_str(self.method.as_str());
-        out.push(' ');
+        // The request line and the start of `Host`, in three copies: the
+        // method and the version each with the text around them.
+        out.push_str(match self.method {
+            Method::Get => "GET ",
+            Method::Head => "HEAD ",
+        });
         out.push_str(path);
-        out.push(' ');
-        out.push_str(self.version.as_str());
-        out.push_str("\r\nHost: ");
+        out.push_str(match self.version {
+            Version::Http10 => " HTTP/1.0\r\nHost: ",
+            Version::Http11 => " HTTP/1.1\r\nHost: ",
+        });
         let host_start = out.len();
         host(out);
         if !is_visible_ascii(&out[host_start..]) {
             return Err(RequestError::InvalidHost(out[host_start..].to_owned()));
         }
-        if self.target_host {
-            out.push_str("\r\n");
-        } else {
+        if !self.target_host {
             // Checked all the same, as `Request::to_bytes` checks its
             // `host` even when a field of the caller's replaces it.
             out.truncate(host_start - "Host: ".len());
         }
-        match &self.fields {
-            Ok(fields) => {
-                out.push_str(fields);
+        match &self.after_host {
+            Ok(after_host) => {
+                out.push_str(after_host);
                 Ok(())
             }
             Err(e) => Err(e.clone()),
@@ -267,8 +272,41 @@ fn check_field(name: &str, value: &str) -> Result<(), RequestError> {
 }
 
 /// Non-empty, and only bytes `!` through `~`: no space, CR, LF or non-ASCII.
+///
+/// Every request checks its path and its host, so this looks at eight
+/// bytes at a time, as one `u64` ([`word_is_visible`]); a text shorter
+/// than that goes byte by byte. The last word may overlap the one before:
+/// a byte checked twice is still checked.
 fn is_visible_ascii(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+    let bytes = s.as_bytes();
+    match bytes.last_chunk::<8>() {
+        None => !bytes.is_empty() && bytes.iter().all(u8::is_ascii_graphic),
+        Some(&last) => {
+            let (words, _) = bytes.as_chunks::<8>();
+            words.iter().all(|&word| word_is_visible(word)) && word_is_visible(last)
+        }
+    }
+}
+
+/// Whether all eight bytes of `word` are `!` (0x21) through `~` (0x7e),
+/// with a few operations on the word instead of eight tests.
+///
+/// Each byte's top bit (0x80) is the flag of that byte. Subtracting 0x21
+/// from every byte at once sets the flag of a byte below 0x21 (it wraps
+/// around, past 0x80); `& !x` keeps it only for bytes whose own flag was
+/// clear. Adding 1 to every byte sets the flag of 0x7f, and `| x` adds
+/// every byte of 0x80 or more. A borrow or a carry into the next byte
+/// starts only at a byte that is rightly flagged, so a wrong flag can
+/// only appear when the answer is "no" already: the answer is exact, as
+/// `visible_words_are_checked_as_bytes_are` checks against the
+/// byte-by-byte test.
+fn word_is_visible(word: [u8; 8]) -> bool {
+    const EACH: u64 = u64::from_ne_bytes([1; 8]);
+    const FLAGS: u64 = EACH * 0x80;
+    let x = u64::from_le_bytes(word);
+    let below = x.wrapping_sub(EACH * 0x21) & !x;
+    let above = x.wrapping_add(EACH) | x;
+    (below | above) & FLAGS == 0
 }
 
 /// An RFC 9110 `tchar`, the bytes a header name may hold.
@@ -331,3 +369,61 @@ impl fmt::Display for RequestError {
 }
 
 impl std::error::Error for RequestError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time check gives the byte-by-byte answer, for every
+    /// byte value at every place of texts of 0 to 24 bytes, and for
+    /// random texts.
+    #[test]
+    fn visible_words_are_checked_as_bytes_are() {
+        let by_bytes = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_graphic);
+        let check = |bytes: &[u8]| {
+            // Only valid UTF-8 is a `&str`; the word test itself takes any
+            // bytes, so the non-ASCII values are tried through it alone.
+            let want = by_bytes(bytes);
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                assert_eq!(is_visible_ascii(text), want, "{bytes:?}");
+            }
+            for word in bytes.windows(8) {
+                let word: [u8; 8] = word.try_into().unwrap();
+                assert_eq!(word_is_visible(word), by_bytes(&word), "{word:?}");
+            }
+            want
+        };
+        let mut visible = 0;
+        for len in 0..=24 {
+            for background in [b'!', b'a', b'~'] {
+                for at in 0..len {
+                    for byte in 0..=255 {
+                        let mut text = vec![background; len];
+                        text[at] = byte;
+                        visible += usize::from(check(&text));
+                    }
+                }
+            }
+        }
+        // xorshift64: random, yet the same texts on every run; mostly
+        // visible bytes, so that the answer is not always "no".
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..100_000 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| match next() % 64 {
+                    0 => (next() % 256) as u8,
+                    _ => b'!' + (next() % 94) as u8,
+                })
+                .collect();
+            visible += usize::from(check(&text));
+        }
+        assert!(visible > 20_000, "{visible}");
+    }
+}
