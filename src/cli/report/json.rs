@@ -422,17 +422,17 @@ fn write_millis(out: &mut Vec<u8>, d: Duration) {
 pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     out.extend_from_slice(b"{\"target\":");
     string_literal(out, &outcome.input);
-    // The last hop's URL: where the last redirect pointed, or, with none,
-    // `url` (built once for both).
-    let url = outcome.url();
     out.extend_from_slice(b",\"url\":");
-    opt_string_literal(out, url.as_deref());
-    let final_url = match outcome.redirects.last() {
-        Some(redirect) => Some(redirect.location.as_str()),
-        None => url.as_deref(),
-    };
+    let url_at = out.len();
+    opt_string_literal(out, outcome.url().as_deref());
+    let url_json = url_at..out.len();
+    // The last hop's URL: where the last redirect pointed, or, with none,
+    // `url`, whose JSON is copied rather than escaped again.
     out.extend_from_slice(b",\"final_url\":");
-    opt_string_literal(out, final_url);
+    match outcome.redirects.last() {
+        Some(redirect) => string_literal(out, &redirect.location),
+        None => out.extend_from_within(url_json),
+    }
     out.extend_from_slice(b",\"address\":");
     opt_socket_addr(out, outcome.addr);
     out.push(b',');
