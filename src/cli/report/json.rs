@@ -9,11 +9,13 @@
 //! serde_json).
 //!
 //! An outcome is written on the loop thread for every target, so its path
-//! is kept cheap: strings are copied in runs of bytes that need no escape
-//! (found eight bytes at a time by [`printable_run`]),
-//! integers, IPv4 addresses and durations are written digit by digit, and
-//! header fields are taken straight from the head's lines. Writing a
-//! plain-HTTP answer allocates nothing and formats nothing with
+//! is kept cheap: its keys, which never change, are written with the
+//! punctuation around them as literals; strings are copied in runs of
+//! bytes that need no escape (found eight bytes at a time by
+//! [`printable_run`]); integers, IPv4 addresses and durations are written
+//! by hand, two digits per division; and header fields are taken straight
+//! from the head's lines. Writing a plain-HTTP answer allocates nothing
+//! but the `url` (`Outcome::url` builds it), and formats nothing with
 //! `core::fmt`, unless a header is not UTF-8, the address is IPv6, or a
 //! duration lies exactly halfway between two microseconds (or lasts
 //! twelve days); errors and TLS facts are formatted by their `Display`.
