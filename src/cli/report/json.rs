@@ -296,12 +296,14 @@ fn socket_addr_literal(out: &mut Vec<u8>, addr: SocketAddr) {
     out.push(b'"');
     match addr {
         SocketAddr::V4(v4) => {
-            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                write_u64(out, u64::from(octet));
-            }
+            let [a, b, c, d] = v4.ip().octets();
+            write_short(out, u16::from(a));
+            out.push(b'.');
+            write_short(out, u16::from(b));
+            out.push(b'.');
+            write_short(out, u16::from(c));
+            out.push(b'.');
+            write_short(out, u16::from(d));
             out.push(b':');
             write_u64(out, u64::from(v4.port()));
         }
@@ -329,23 +331,32 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
 };
 
 /// The two decimal digits of `n`, which is below 100.
-fn digit_pair(n: u64) -> [u8; 2] {
-    DIGIT_PAIRS[(n % 100) as usize]
+fn digit_pair(n: u16) -> [u8; 2] {
+    DIGIT_PAIRS[usize::from(n % 100)]
 }
 
 /// Appends `n` in decimal.
 fn write_u64(out: &mut Vec<u8>, n: u64) {
-    // Most numbers an outcome holds are short: a status, an address's
-    // octets, the whole milliseconds of a phase. Up to three digits they
-    // are written straight to `out`, each copy of a known length.
+    match u16::try_from(n) {
+        Ok(short) if short < 1000 => write_short(out, short),
+        _ => write_long_u64(out, n),
+    }
+}
+
+/// Appends `n`, which is below 1000, in decimal. Most numbers an outcome
+/// holds are this short: a status, an address's octets, the whole
+/// milliseconds of a phase. They are written straight to `out`, each copy
+/// of a known length, and the function is small enough to be inlined at
+/// each octet of an address.
+#[inline]
+fn write_short(out: &mut Vec<u8>, n: u16) {
     match n {
         0..10 => out.push(b'0' + n as u8),
         10..100 => out.extend_from_slice(&digit_pair(n)),
-        100..1000 => {
+        _ => {
             out.push(b'0' + (n / 100) as u8);
             out.extend_from_slice(&digit_pair(n % 100));
         }
-        _ => write_long_u64(out, n),
     }
 }
 
@@ -357,12 +368,12 @@ fn write_long_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut start = digits.len();
     while n >= 100 {
         start -= 2;
-        digits[start..start + 2].copy_from_slice(&digit_pair(n % 100));
+        digits[start..start + 2].copy_from_slice(&digit_pair((n % 100) as u16));
         n /= 100;
     }
     if n >= 10 {
         start -= 2;
-        digits[start..start + 2].copy_from_slice(&digit_pair(n));
+        digits[start..start + 2].copy_from_slice(&digit_pair(n as u16));
     } else {
         start -= 1;
         digits[start] = b'0' + n as u8;
@@ -396,7 +407,7 @@ fn write_millis(out: &mut Vec<u8>, d: Duration) {
         d.as_secs() * 1_000_000 + u64::from(d.subsec_micros()) + u64::from(below_micro > 500);
     write_u64(out, micros / 1000);
     let frac = micros % 1000;
-    let [tens, ones] = digit_pair(frac % 100);
+    let [tens, ones] = digit_pair((frac % 100) as u16);
     out.extend_from_slice(&[b'.', b'0' + (frac / 100) as u8, tens, ones]);
 }
 
