@@ -9,11 +9,13 @@
 //! serde_json).
 //!
 //! An outcome is written on the loop thread for every target, so its path
-//! is kept cheap: strings are copied in runs of bytes that need no escape
-//! (found eight bytes at a time by [`printable_run`]),
-//! integers, IPv4 addresses and durations are written digit by digit, and
-//! header fields are taken straight from the head's lines. Writing a
-//! plain-HTTP answer allocates nothing and formats nothing with
+//! is kept cheap: its keys, which never change, are written with the
+//! punctuation around them as literals; strings are copied in runs of
+//! bytes that need no escape (found eight bytes at a time by
+//! [`printable_run`]); integers, IPv4 addresses and durations are written
+//! by hand, two digits per division; and header fields are taken straight
+//! from the head's lines. Writing a plain-HTTP answer allocates nothing
+//! but the `url` (`Outcome::url` builds it), and formats nothing with
 //! `core::fmt`, unless a header is not UTF-8, the address is IPv6, or a
 //! duration lies exactly halfway between two microseconds (or lasts
 //! twelve days); errors and TLS facts are formatted by their `Display`.
@@ -167,32 +169,6 @@ impl<'a> JsonWriter<'a> {
         }
     }
 
-    /// A socket address as a string: `"127.0.0.1:80"`, `"[::1]:80"`.
-    pub(crate) fn socket_addr(&mut self, addr: SocketAddr) -> &mut Self {
-        self.separate();
-        self.out.push(b'"');
-        match addr {
-            SocketAddr::V4(v4) => {
-                for (i, octet) in v4.ip().octets().into_iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b'.');
-                    }
-                    write_u64(self.out, u64::from(octet));
-                }
-                self.out.push(b':');
-                write_u64(self.out, u64::from(v4.port()));
-            }
-            // IPv6 text has its own rules (the longest run of zeros
-            // shortened, a scope); std knows them. None of its characters
-            // needs a JSON escape.
-            SocketAddr::V6(v6) => {
-                let _ = write!(self.out, "{v6}");
-            }
-        }
-        self.out.push(b'"');
-        self
-    }
-
     /// A value already in JSON form.
     pub(crate) fn raw(&mut self, json: &str) -> &mut Self {
         self.separate();
@@ -315,18 +291,92 @@ fn escape_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
     }
 }
 
+/// Appends `addr` as a string literal: `"127.0.0.1:80"`, `"[::1]:80"`.
+fn socket_addr_literal(out: &mut Vec<u8>, addr: SocketAddr) {
+    out.push(b'"');
+    match addr {
+        SocketAddr::V4(v4) => {
+            let [a, b, c, d] = v4.ip().octets();
+            write_short(out, u16::from(a));
+            out.push(b'.');
+            write_short(out, u16::from(b));
+            out.push(b'.');
+            write_short(out, u16::from(c));
+            out.push(b'.');
+            write_short(out, u16::from(d));
+            out.push(b':');
+            write_u64(out, u64::from(v4.port()));
+        }
+        // IPv6 text has its own rules (the longest run of zeros
+        // shortened, a scope); std knows them. None of its characters
+        // needs a JSON escape.
+        SocketAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+    out.push(b'"');
+}
+
+/// The numbers `00` to `99` in decimal, two digits each: with them a
+/// number costs one division by 100 per two digits, instead of one
+/// division by 10 per digit.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
+/// The two decimal digits of `n`, which is below 100.
+fn digit_pair(n: u16) -> [u8; 2] {
+    DIGIT_PAIRS[usize::from(n % 100)]
+}
+
 /// Appends `n` in decimal.
-fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    // u64::MAX has 20 digits; they are made last first.
+fn write_u64(out: &mut Vec<u8>, n: u64) {
+    match u16::try_from(n) {
+        Ok(short) if short < 1000 => write_short(out, short),
+        _ => write_long_u64(out, n),
+    }
+}
+
+/// Appends `n`, which is below 1000, in decimal. Most numbers an outcome
+/// holds are this short: a status, an address's octets, the whole
+/// milliseconds of a phase. They are written straight to `out`, each copy
+/// of a known length, and the function is small enough to be inlined at
+/// each octet of an address.
+#[inline]
+fn write_short(out: &mut Vec<u8>, n: u16) {
+    match n {
+        0..10 => out.push(b'0' + n as u8),
+        10..100 => out.extend_from_slice(&digit_pair(n)),
+        _ => {
+            out.push(b'0' + (n / 100) as u8);
+            out.extend_from_slice(&digit_pair(n % 100));
+        }
+    }
+}
+
+/// Appends `n`, which has four digits or more, in decimal: made two
+/// digits at a time, last first, in a buffer copied to `out` in one piece.
+fn write_long_u64(out: &mut Vec<u8>, mut n: u64) {
+    // u64::MAX has 20 digits.
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
+    while n >= 100 {
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&digit_pair((n % 100) as u16));
+        n /= 100;
+    }
+    if n >= 10 {
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&digit_pair(n as u16));
+    } else {
         start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[start] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[start..]);
 }
@@ -357,12 +407,8 @@ fn write_millis(out: &mut Vec<u8>, d: Duration) {
         d.as_secs() * 1_000_000 + u64::from(d.subsec_micros()) + u64::from(below_micro > 500);
     write_u64(out, micros / 1000);
     let frac = micros % 1000;
-    out.extend_from_slice(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
+    let [tens, ones] = digit_pair((frac % 100) as u16);
+    out.extend_from_slice(&[b'.', b'0' + (frac / 100) as u8, tens, ones]);
 }
 
 /// Appends the JSON Lines form of `outcome`: one object, one line.
@@ -381,90 +427,120 @@ fn write_millis(out: &mut Vec<u8>, d: Duration) {
 /// `Timings`). `headers` holds every header line as sent (see
 /// `fields_as_sent`). Header bytes that are not UTF-8 are given escaped as
 /// `\xNN` (see [`escape_line`]); valid UTF-8 is given as is, JSON-escaped.
+///
+/// The keys and their order never change, so no comma is decided at run
+/// time but between array elements: each key is written with the
+/// punctuation around it as one literal (`,"url":`), and only the values
+/// are computed.
 pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
-    let mut json = JsonWriter::new(out);
-    json.begin_object();
-    json.key("target").string(&outcome.input);
+    out.extend_from_slice(b"{\"target\":");
+    string_literal(out, &outcome.input);
+    out.extend_from_slice(b",\"url\":");
+    let url_at = out.len();
+    opt_string_literal(out, outcome.url().as_deref());
+    let url_json = url_at..out.len();
     // The last hop's URL: where the last redirect pointed, or, with none,
-    // `url` (built once for both).
-    let url = outcome.url();
-    json.key("url").opt_string(url.as_deref());
-    let final_url = match outcome.redirects.last() {
-        Some(redirect) => Some(redirect.location.as_str()),
-        None => url.as_deref(),
-    };
-    json.key("final_url").opt_string(final_url);
-    json.key("address");
-    address(&mut json, outcome.addr);
+    // `url`, whose JSON is copied rather than escaped again.
+    out.extend_from_slice(b",\"final_url\":");
+    match outcome.redirects.last() {
+        Some(redirect) => string_literal(out, &redirect.location),
+        None => out.extend_from_within(url_json),
+    }
+    out.extend_from_slice(b",\"address\":");
+    opt_socket_addr(out, outcome.addr);
+    out.push(b',');
     let heads = outcome.result.as_ref().ok();
     match heads.and_then(|heads| heads.last()) {
-        Some(head) => head_fields(&mut json, head),
-        None => {
-            for key in ["status", "version", "reason", "headers"] {
-                json.key(key).null();
-            }
-        }
+        Some(head) => head_fields(out, head),
+        None => out.extend_from_slice(
+            b"\"status\":null,\"version\":null,\"reason\":null,\"headers\":null",
+        ),
     }
-    json.key("interim");
+    out.extend_from_slice(b",\"interim\":");
     match heads {
         Some(heads) => {
-            json.begin_array();
-            for head in &heads[..heads.len().saturating_sub(1)] {
-                json.begin_object();
-                head_fields(&mut json, head);
-                json.end_object();
+            out.push(b'[');
+            let interim = &heads[..heads.len().saturating_sub(1)];
+            for (i, head) in interim.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'{');
+                head_fields(out, head);
+                out.push(b'}');
             }
-            json.end_array();
+            out.push(b']');
         }
-        None => {
-            json.null();
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"redirects\":[");
+    for (i, hop) in outcome.redirects.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        out.extend_from_slice(b"{\"url\":");
+        string_literal(out, &hop.url);
+        out.extend_from_slice(b",\"address\":");
+        opt_socket_addr(out, hop.addr);
+        out.extend_from_slice(b",\"status\":");
+        write_u64(out, u64::from(hop.status()));
+        out.extend_from_slice(b",\"location\":");
+        string_literal(out, &hop.location);
+        out.extend_from_slice(b",\"tls\":");
+        tls_object(&mut JsonWriter::new(out), hop.tls.as_deref());
+        out.push(b'}');
     }
-    json.key("redirects").begin_array();
-    for hop in &outcome.redirects {
-        json.begin_object();
-        json.key("url").string(&hop.url);
-        json.key("address");
-        address(&mut json, hop.addr);
-        json.key("status").u64(u64::from(hop.status()));
-        json.key("location").string(&hop.location);
-        json.key("tls");
-        tls_object(&mut json, hop.tls.as_deref());
-        json.end_object();
-    }
-    json.end_array();
-    json.key("tls");
-    tls_object(&mut json, outcome.tls.as_deref());
-    json.key("error");
+    out.extend_from_slice(b"],\"tls\":");
+    tls_object(&mut JsonWriter::new(out), outcome.tls.as_deref());
+    out.extend_from_slice(b",\"error\":");
     match &outcome.result {
-        Ok(_) => {
-            json.null();
-        }
+        Ok(_) => out.extend_from_slice(b"null"),
         Err(e) => {
-            json.begin_object();
-            json.key("kind").string(e.kind().as_str());
-            json.key("message").string(&e.to_string());
-            json.end_object();
+            out.extend_from_slice(b"{\"kind\":");
+            string_literal(out, e.kind().as_str());
+            out.extend_from_slice(b",\"message\":");
+            string_literal(out, &e.to_string());
+            out.push(b'}');
         }
     }
     let t = &outcome.timings;
-    json.key("timings").begin_object();
-    json.key("dns_ms").millis(t.dns);
-    json.key("connect_ms").millis(t.connect);
-    json.key("tls_ms").millis(t.tls);
-    json.key("first_byte_ms").millis(t.first_byte);
-    json.key("redirect_ms").millis(t.redirected);
-    json.key("total_ms").millis(Some(t.total));
-    json.end_object();
-    json.end_object();
-    out.push(b'\n');
+    out.extend_from_slice(b",\"timings\":{\"dns_ms\":");
+    opt_millis(out, t.dns);
+    out.extend_from_slice(b",\"connect_ms\":");
+    opt_millis(out, t.connect);
+    out.extend_from_slice(b",\"tls_ms\":");
+    opt_millis(out, t.tls);
+    out.extend_from_slice(b",\"first_byte_ms\":");
+    opt_millis(out, t.first_byte);
+    out.extend_from_slice(b",\"redirect_ms\":");
+    opt_millis(out, t.redirected);
+    out.extend_from_slice(b",\"total_ms\":");
+    write_millis(out, t.total);
+    out.extend_from_slice(b"}}\n");
 }
 
-fn address(json: &mut JsonWriter<'_>, addr: Option<SocketAddr>) {
+/// Appends `text` as a string literal, or `null`.
+fn opt_string_literal(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => string_literal(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends `addr` as a string literal, or `null`.
+fn opt_socket_addr(out: &mut Vec<u8>, addr: Option<SocketAddr>) {
     match addr {
-        Some(addr) => json.socket_addr(addr),
-        None => json.null(),
-    };
+        Some(addr) => socket_addr_literal(out, addr),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends `d` as [`write_millis`] writes it, or `null`.
+fn opt_millis(out: &mut Vec<u8>, d: Option<Duration>) {
+    match d {
+        Some(d) => write_millis(out, d),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 /// A TLS session as JSON, or `null`:
@@ -553,22 +629,27 @@ fn certificate(json: &mut JsonWriter<'_>, cert: &CertInfo) {
     json.end_object();
 }
 
-fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
-    json.key("status").u64(u64::from(head.status));
+/// Appends a head's members, `"status":…,"version":…,"reason":…,"headers":[…]`,
+/// without the braces around them: the final head's are the outcome's
+/// own, and each interim head has an object of its own.
+fn head_fields(out: &mut Vec<u8>, head: &ResponseHead) {
+    out.extend_from_slice(b"\"status\":");
+    write_u64(out, u64::from(head.status));
     // httparse accepts only HTTP/1.0 and HTTP/1.1.
-    json.key("version").string(if head.version == 0 {
-        "HTTP/1.0"
+    out.extend_from_slice(if head.version == 0 {
+        b",\"version\":\"HTTP/1.0\",\"reason\":"
     } else {
-        "HTTP/1.1"
+        b",\"version\":\"HTTP/1.1\",\"reason\":"
     });
-    json.key("reason").bytes(head.reason());
-    json.key("headers").begin_array();
-    fields_as_sent(json, head);
-    json.end_array();
+    JsonWriter::new(out).bytes(head.reason());
+    out.extend_from_slice(b",\"headers\":[");
+    fields_as_sent(out, head);
+    out.push(b']');
 }
 
-/// Writes the header fields exactly as sent, from the head's raw lines,
-/// each as `[name, value]`: each line after the status line split at its
+/// Appends the header fields exactly as sent, from the head's raw lines,
+/// each as `[name, value]`, separated by commas (the elements of an array,
+/// without its brackets): each line after the status line split at its
 /// first `:` (the value without the blanks around it), a folded line
 /// (starting with a blank) joined to the field before it with a space, a
 /// line with no `:` given as a name with an empty value.
@@ -576,25 +657,37 @@ fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
 /// `ResponseHead::headers` is `httparse`'s view, which skips lines it
 /// rejects (a control byte in a value, say); JSON readers get every line, and
 /// JSON escaping keeps control bytes harmless.
-fn fields_as_sent(json: &mut JsonWriter<'_>, head: &ResponseHead) {
+fn fields_as_sent(out: &mut Vec<u8>, head: &ResponseHead) {
     // Most heads are plain lines `Name: value` and nothing else: those are
     // written by the fast loop, which finds each line's end, its colon and
-    // whether it needs escapes in one scan. At the first line that needs a
-    // closer look, the lines from there on go the careful way.
+    // whether it needs escapes in one scan, and copies the name and the
+    // value between fixed runs of punctuation. At the first line that
+    // needs a closer look, the lines from there on go the careful way.
     let raw = head.raw();
     let mut rest =
         memchr::memchr(b'\n', raw).map_or(&raw[raw.len()..], |newline| &raw[newline + 1..]);
     let mut plain_lines = 0;
     while let Some((name, value, after)) = plain_field(rest) {
-        json.begin_array();
-        json.plain(name).plain(value);
-        json.end_array();
+        if plain_lines > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"[\"");
+        out.extend_from_slice(name);
+        out.extend_from_slice(b"\",\"");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\"]");
         rest = after;
         plain_lines += 1;
     }
     if matches!(rest, [] | [b'\n', ..] | [b'\r', b'\n', ..]) {
         return; // the empty line that ends the head: all lines were plain
     }
+    // The careful way writes through a `JsonWriter`, told whether a field
+    // came before, so that it places the commas from here on.
+    let mut json = JsonWriter {
+        out,
+        comma: plain_lines > 0,
+    };
     let is_folded = |line: &&[u8]| matches!(line.first(), Some(b' ' | b'\t'));
     let mut lines = head.lines().skip(1 + plain_lines).peekable();
     while let Some(line) = lines.next() {
@@ -645,11 +738,18 @@ mod tests {
 
     use std::fmt::Write as _;
     use std::net::SocketAddr;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
+    use fetch_headers::fetch::{
+        parse_target, Expired, FetchError, Outcome, Redirect, StopReason, TargetError, Timings,
+    };
     use fetch_headers::http::{escape_line, Feed, HeadParser, ResponseHead};
+    use fetch_headers::tls::{TlsInfo, TlsVersion, Verdict};
 
-    use super::{escape_json, fields_as_sent, write_millis, write_u64, JsonWriter};
+    use super::{
+        escape_json, fields_as_sent, outcome as outcome_json, socket_addr_literal, tls_object,
+        write_millis, write_u64, JsonWriter,
+    };
     use crate::cli::report::ms;
 
     /// The string escaper before runs were copied whole.
@@ -755,18 +855,14 @@ mod tests {
 
     #[test]
     fn integers_are_written_in_decimal() {
-        for n in [
-            0,
-            7,
-            9,
-            10,
-            99,
-            100,
-            65_535,
-            1 << 40,
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
+        // Every number up to six digits (each length of the short path and
+        // of the pairs, both parities of digit count), and both sides of
+        // every power of ten up to u64::MAX.
+        let edges = (1..20).flat_map(|k| {
+            let power = 10u64.pow(k);
+            [power - 1, power, power + 1]
+        });
+        for n in (0..1_000_000).chain(edges).chain([u64::MAX - 1, u64::MAX]) {
             assert_eq!(written(|out| write_u64(out, n)), n.to_string());
         }
     }
@@ -830,9 +926,7 @@ mod tests {
             "[2001:db8::ff00:42:8329]:1",
         ] {
             let addr: SocketAddr = addr.parse().expect("an address");
-            let new = written(|out| {
-                JsonWriter::new(out).socket_addr(addr);
-            });
+            let new = written(|out| socket_addr_literal(out, addr));
             assert_eq!(new, format!("\"{addr}\""));
         }
     }
@@ -873,10 +967,9 @@ mod tests {
     /// `fields_as_sent` writes `head`'s fields as the old writer did.
     fn assert_fields_as_before(head: &ResponseHead, bytes: &[u8]) {
         let new = written(|out| {
-            let mut json = JsonWriter::new(out);
-            json.begin_array();
-            fields_as_sent(&mut json, head);
-            json.end_array();
+            out.push(b'[');
+            fields_as_sent(out, head);
+            out.push(b']');
         });
         let old: Vec<String> = old_fields(head)
             .iter()
@@ -928,5 +1021,265 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 1000, "only {checked} heads parsed");
+    }
+
+    /// The outcome writer before its keys became literals and its numbers
+    /// and addresses were written by hand: every comma placed by a
+    /// `JsonWriter`, every number and address formatted by std, the
+    /// fields gathered by `old_fields`.
+    fn old_outcome(out: &mut Vec<u8>, outcome: &Outcome) {
+        fn millis(json: &mut JsonWriter<'_>, d: Option<Duration>) {
+            match d {
+                Some(d) => json.raw(&format!("{:.3}", ms(d))),
+                None => json.null(),
+            };
+        }
+        fn address(json: &mut JsonWriter<'_>, addr: Option<SocketAddr>) {
+            match addr {
+                Some(addr) => json.raw(&format!("\"{addr}\"")),
+                None => json.null(),
+            };
+        }
+        fn head_fields(json: &mut JsonWriter<'_>, head: &ResponseHead) {
+            json.key("status").raw(&head.status.to_string());
+            json.key("version").string(if head.version == 0 {
+                "HTTP/1.0"
+            } else {
+                "HTTP/1.1"
+            });
+            json.key("reason").raw(&old_bytes(head.reason()));
+            json.key("headers").begin_array();
+            for (name, value) in old_fields(head) {
+                json.begin_array();
+                json.raw(&old_bytes(name)).raw(&old_bytes(&value));
+                json.end_array();
+            }
+            json.end_array();
+        }
+        let mut json = JsonWriter::new(out);
+        json.begin_object();
+        json.key("target").string(&outcome.input);
+        let url = outcome.url();
+        json.key("url").opt_string(url.as_deref());
+        let final_url = match outcome.redirects.last() {
+            Some(redirect) => Some(redirect.location.as_str()),
+            None => url.as_deref(),
+        };
+        json.key("final_url").opt_string(final_url);
+        json.key("address");
+        address(&mut json, outcome.addr);
+        let heads = outcome.result.as_ref().ok();
+        match heads.and_then(|heads| heads.last()) {
+            Some(head) => head_fields(&mut json, head),
+            None => {
+                for key in ["status", "version", "reason", "headers"] {
+                    json.key(key).null();
+                }
+            }
+        }
+        json.key("interim");
+        match heads {
+            Some(heads) => {
+                json.begin_array();
+                for head in &heads[..heads.len().saturating_sub(1)] {
+                    json.begin_object();
+                    head_fields(&mut json, head);
+                    json.end_object();
+                }
+                json.end_array();
+            }
+            None => {
+                json.null();
+            }
+        }
+        json.key("redirects").begin_array();
+        for hop in &outcome.redirects {
+            json.begin_object();
+            json.key("url").string(&hop.url);
+            json.key("address");
+            address(&mut json, hop.addr);
+            json.key("status").raw(&hop.status().to_string());
+            json.key("location").string(&hop.location);
+            json.key("tls");
+            tls_object(&mut json, hop.tls.as_deref());
+            json.end_object();
+        }
+        json.end_array();
+        json.key("tls");
+        tls_object(&mut json, outcome.tls.as_deref());
+        json.key("error");
+        match &outcome.result {
+            Ok(_) => {
+                json.null();
+            }
+            Err(e) => {
+                json.begin_object();
+                json.key("kind").string(e.kind().as_str());
+                json.key("message").string(&e.to_string());
+                json.end_object();
+            }
+        }
+        let t = &outcome.timings;
+        json.key("timings").begin_object();
+        json.key("dns_ms");
+        millis(&mut json, t.dns);
+        json.key("connect_ms");
+        millis(&mut json, t.connect);
+        json.key("tls_ms");
+        millis(&mut json, t.tls);
+        json.key("first_byte_ms");
+        millis(&mut json, t.first_byte);
+        json.key("redirect_ms");
+        millis(&mut json, t.redirected);
+        json.key("total_ms");
+        millis(&mut json, Some(t.total));
+        json.end_object();
+        json.end_object();
+        out.push(b'\n');
+    }
+
+    /// Heads of every shape the writer treats apart: plain, interim, with
+    /// a reason or none, HTTP/1.0, folds, bytes that are not UTF-8,
+    /// controls, quotes and backslashes, in the reason and in the fields.
+    const HEADS: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 21:02:54 GMT\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nServer: bench\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n",
+        b"HTTP/1.1 204 \r\n\r\n",
+        b"HTTP/1.1 301 Moved \"Permanently\"\r\nLocation: http://127.0.0.1:1/next\r\n\r\n",
+        b"HTTP/1.1 404 Nicht gefunden caf\xc3\xa9 \xe6\xad\xa3\r\nX: a\r\n  b \r\n\tc\r\nnocolon\r\nY:  \r\n\r\n",
+        b"HTTP/1.1 500 caf\xe9\r\nX-Latin: caf\xe9 \xff\r\nY: ok\r\n \xfe\r\nN\xe9: v\r\n\r\n",
+        b"HTTP/1.1 999 a\tb \"q\" \\\r\nServer: plain\r\nX: \x1b[2J \"q\" \\\r\nY: a\x7fb\r\nZ: tab\there\r\n\r\n",
+    ];
+
+    /// Durations on both sides of each rounding and range edge of
+    /// `write_millis`, from zero to `Duration::MAX`.
+    const DURATIONS: &[Duration] = &[
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_nanos(499),
+        Duration::from_nanos(500),
+        Duration::from_nanos(501),
+        Duration::from_nanos(999_500),
+        Duration::from_micros(58),
+        Duration::from_micros(1_234),
+        Duration::from_micros(99_999),
+        Duration::from_nanos(12_345_678_901),
+        Duration::from_secs(1 << 20),
+        Duration::MAX,
+    ];
+
+    fn some_error(pick: usize) -> FetchError {
+        use std::io::{Error, ErrorKind as Io};
+        match pick % 8 {
+            0 => FetchError::Target(TargetError("bad \"target\" \x1b".into())),
+            1 => FetchError::Send(Error::from(Io::BrokenPipe)),
+            2 => FetchError::Read(Error::from(Io::ConnectionReset)),
+            3 => FetchError::Timeout(Expired::Total(Duration::from_millis(1500))),
+            4 => FetchError::Timeout(Expired::Connect {
+                addr: "[::1]:80".parse().ok(),
+                limit: Duration::from_secs(2),
+            }),
+            5 => FetchError::Timeout(Expired::Read(Duration::from_secs(5))),
+            6 => FetchError::Interrupted(StopReason::OutputClosed),
+            _ => FetchError::Interrupted(StopReason::Signal(2)),
+        }
+    }
+
+    fn some_tls(pick: usize) -> Option<Box<TlsInfo>> {
+        (!pick.is_multiple_of(3)).then(|| {
+            Box::new(TlsInfo {
+                version: Some(TlsVersion::Tls13),
+                cipher_suite: Some("TLS13_AES_128_GCM_SHA256"),
+                alpn: pick.is_multiple_of(2).then(|| "http/1.1".to_string()),
+                sni: Some("example.com".into()),
+                handshake_time: Some(DURATIONS[pick % DURATIONS.len()]),
+                verdict: if pick % 3 == 1 {
+                    Verdict::Trusted
+                } else {
+                    Verdict::Unchecked
+                },
+                checked_at: None,
+                chain: Vec::new(),
+            })
+        })
+    }
+
+    /// Outcomes made from many draws of each part, written by the new
+    /// writer and by the old one: the same bytes, and JSON that reads back.
+    #[test]
+    fn outcomes_are_written_as_before() {
+        const INPUTS: &[&str] = &[
+            "127.0.0.1:8080",
+            "http://[::1]:8080/path?q=1",
+            "https://example.com/caf\u{e9}",
+            "example.com/\"quoted\"\\back",
+            "a\u{1b}[2J\u{7f}b",
+            "",
+        ];
+        const ADDRS: &[Option<&str>] = &[
+            Some("127.0.0.1:37801"),
+            Some("0.0.0.0:0"),
+            Some("255.255.255.255:65535"),
+            Some("10.2.30.4:80"),
+            Some("[::1]:443"),
+            Some("[fe80::1%3]:8080"),
+            Some("[2001:db8::ff00:42:8329]:1"),
+            None,
+        ];
+        let mut seed = 0x0dd_5eed_u64;
+        let mut next = move |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let duration = |next: &mut dyn FnMut(usize) -> usize| {
+            (next(4) > 0).then(|| DURATIONS[next(DURATIONS.len())])
+        };
+        let addr = |pick: usize| ADDRS[pick % ADDRS.len()].and_then(|a| a.parse().ok());
+        for _ in 0..3000 {
+            let input = INPUTS[next(INPUTS.len())];
+            let result = if next(3) == 0 {
+                Err(some_error(next(8)))
+            } else {
+                Ok((0..1 + next(3))
+                    .map(|_| head(HEADS[next(HEADS.len())]))
+                    .collect())
+            };
+            let redirects = (0..next(4) / 2)
+                .map(|i| Redirect {
+                    url: format!("http://127.0.0.1:{}/hop{i}", next(65536)),
+                    addr: addr(next(ADDRS.len())),
+                    heads: vec![head(HEADS[5])],
+                    location: INPUTS[next(INPUTS.len())].to_string(),
+                    tls: some_tls(next(6)),
+                })
+                .collect();
+            let outcome = Outcome {
+                input: input.to_string(),
+                target: parse_target(input).ok(),
+                redirects,
+                addr: addr(next(ADDRS.len())),
+                result,
+                tls: some_tls(next(6)),
+                timings: Timings {
+                    start: Instant::now(),
+                    dns: duration(&mut next),
+                    connect: duration(&mut next),
+                    tls: duration(&mut next),
+                    redirected: duration(&mut next),
+                    sent: duration(&mut next),
+                    first_byte: duration(&mut next),
+                    total: DURATIONS[next(DURATIONS.len())],
+                },
+            };
+            let new = written(|out| outcome_json(out, &outcome));
+            let old = written(|out| old_outcome(out, &outcome));
+            assert_eq!(new, old, "{outcome:?}");
+            let line = new.strip_suffix('\n').expect("one line");
+            serde_json::from_str::<serde_json::Value>(line).expect("valid JSON");
+        }
     }
 }
