@@ -741,7 +741,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use fetch_headers::fetch::{
-        parse_target, Expired, FetchError, Outcome, Redirect, StopReason, TargetError, Timings,
+        parse_target, Expired, FetchError, Heads, Outcome, Redirect, StopReason, TargetError,
+        Timings,
     };
     use fetch_headers::http::{escape_line, Feed, HeadParser, ResponseHead};
     use fetch_headers::tls::{TlsInfo, TlsVersion, Verdict};
@@ -1244,15 +1245,16 @@ mod tests {
             let result = if next(3) == 0 {
                 Err(some_error(next(8)))
             } else {
-                Ok((0..1 + next(3))
+                let interim = (0..next(3))
                     .map(|_| head(HEADS[next(HEADS.len())]))
-                    .collect())
+                    .collect();
+                Ok(Heads::new(interim, head(HEADS[next(HEADS.len())])))
             };
             let redirects = (0..next(4) / 2)
                 .map(|i| Redirect {
                     url: format!("http://127.0.0.1:{}/hop{i}", next(65536)),
                     addr: addr(next(ADDRS.len())),
-                    heads: vec![head(HEADS[5])],
+                    heads: Heads::new(Vec::new(), head(HEADS[5])),
                     location: INPUTS[next(INPUTS.len())].to_string(),
                     tls: some_tls(next(6)),
                 })
