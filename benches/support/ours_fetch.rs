@@ -15,13 +15,16 @@ struct Counting(RefCell<Tally>);
 
 impl Sink for Counting {
     fn finished(&self, outcome: Outcome) {
-        let result = match (&outcome.result, outcome.head()) {
-            (Ok(_), Some(head)) if head.status == 200 => Ok(()),
-            (Ok(_), Some(head)) => Err(format!("status {}", head.status)),
-            (Ok(_), None) => Err("no head".into()),
-            (Err(e), _) => Err(e.to_string()),
-        };
-        self.0.borrow_mut().record(result);
+        self.0.borrow_mut().record(verdict(&outcome));
+    }
+}
+
+/// What the benches count an outcome as: a `200` head, or why not.
+pub fn verdict(outcome: &Outcome) -> Result<(), String> {
+    match &outcome.result {
+        Ok(heads) if heads.last_head().status == 200 => Ok(()),
+        Ok(heads) => Err(format!("status {}", heads.last_head().status)),
+        Err(e) => Err(e.to_string()),
     }
 }
 

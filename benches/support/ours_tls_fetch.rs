@@ -14,6 +14,7 @@ use fetch_headers::fetch::{self, Config, FromIter, Outcome, Sink};
 use fetch_headers::http::Request;
 use fetch_headers::tls::{TlsConfigError, TlsConnector, TlsInfo, TlsOptions};
 
+use crate::ours_fetch::verdict;
 use crate::wire::Tally;
 
 /// The connector a run shares: Mozilla's roots plus the CA in `ca`.
@@ -73,13 +74,7 @@ impl Sink for Counting {
     }
 
     fn finished(&self, outcome: Outcome) {
-        let result = match (&outcome.result, outcome.head()) {
-            (Ok(_), Some(head)) if head.status == 200 => Ok(()),
-            (Ok(_), Some(head)) => Err(format!("status {}", head.status)),
-            (Ok(_), None) => Err("no head".into()),
-            (Err(e), _) => Err(e.to_string()),
-        };
-        self.tally.borrow_mut().record(result);
+        self.tally.borrow_mut().record(verdict(&outcome));
         let mut kept = self.info.borrow_mut();
         if let (Some(info), None) = (outcome.tls, &*kept) {
             *kept = Some(*info);
