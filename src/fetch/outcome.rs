@@ -517,6 +517,15 @@ impl Heads {
         }
     }
 
+    /// The interim heads, the final one left out (none for most
+    /// responses).
+    pub fn interim(&self) -> &[ResponseHead] {
+        match &self.0 {
+            HeadList::One(_) => &[],
+            HeadList::Many(heads) => &heads[..heads.len() - 1],
+        }
+    }
+
     /// The final head.
     pub fn last_head(&self) -> &ResponseHead {
         match &self.0 {
@@ -622,6 +631,7 @@ mod tests {
         let alone = Heads::new(Vec::new(), head(b"HTTP/1.1 200 OK\r\n\r\n"));
         assert_eq!(alone.iter().map(|h| h.status).collect::<Vec<_>>(), [200]);
         assert_eq!(alone.last_head().status, 200);
+        assert!(alone.interim().is_empty());
 
         let interim = vec![
             head(b"HTTP/1.1 100 Continue\r\n\r\n"),
@@ -631,6 +641,8 @@ mod tests {
         let statuses: Vec<u16> = all.iter().map(|h| h.status).collect();
         assert_eq!(statuses, [100, 103, 404]);
         assert_eq!(all.last_head().status, 404);
+        let interim: Vec<u16> = all.interim().iter().map(|h| h.status).collect();
+        assert_eq!(interim, [100, 103]);
         assert_eq!(all.last().map(|h| h.status), Some(404));
     }
 

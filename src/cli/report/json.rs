@@ -450,7 +450,7 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     opt_socket_addr(out, outcome.addr);
     out.push(b',');
     let heads = outcome.result.as_ref().ok();
-    match heads.and_then(|heads| heads.last()) {
+    match outcome.head() {
         Some(head) => head_fields(out, head),
         None => out.extend_from_slice(
             b"\"status\":null,\"version\":null,\"reason\":null,\"headers\":null",
@@ -460,8 +460,7 @@ pub(crate) fn outcome(out: &mut Vec<u8>, outcome: &Outcome) {
     match heads {
         Some(heads) => {
             out.push(b'[');
-            let interim = &heads[..heads.len().saturating_sub(1)];
-            for (i, head) in interim.iter().enumerate() {
+            for (i, head) in heads.interim().iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
