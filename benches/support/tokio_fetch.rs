@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::wire::{check_head, Tally, MAX_HEAD, REQUEST};
@@ -81,7 +81,12 @@ pub async fn fetch_head(addr: SocketAddr) -> Result<Vec<u8>, String> {
         .write_all(REQUEST)
         .await
         .map_err(|e| format!("write: {e}"))?;
+    read_head(&mut stream).await
+}
 
+/// Reads lines up to the blank one: the head, blank line included, if it
+/// is a `200`. The TLS client reads its heads with it too.
+pub async fn read_head(stream: &mut (impl AsyncBufRead + Unpin)) -> Result<Vec<u8>, String> {
     let mut head = Vec::new();
     loop {
         let line_start = head.len();

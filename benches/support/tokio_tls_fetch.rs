@@ -13,9 +13,9 @@
 //!   `http/1.1`, no session resumption (ours disables it), no SNI for an
 //!   IP address target;
 //! - the same request bytes, made by ours's request builder
-//!   ([`crate::ours_tls_fetch::request_bytes`]), and the same head reading
-//!   as the plain tokio client (`tokio_fetch.rs`): tokio's 8 KiB
-//!   `BufReader`, lines up to the blank one, checked by [`check_head`];
+//!   ([`crate::ours_tls_fetch::request_bytes`]), and the plain tokio
+//!   client's head reading, [`read_head`]: tokio's 8 KiB `BufReader`,
+//!   lines up to the blank one, checked by `wire::check_head`;
 //! - the same bounded concurrency ([`run_workers`]).
 
 use std::io;
@@ -27,13 +27,13 @@ use rustls::client::Resumption;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::tokio_fetch::run_workers;
-use crate::wire::{check_head, Tally, MAX_HEAD};
+use crate::tokio_fetch::{read_head, run_workers};
+use crate::wire::Tally;
 
 /// The client configuration every connection of a run shares, trusting
 /// Mozilla's roots and the certificates in the PEM file `ca`.
@@ -156,21 +156,5 @@ async fn exchange(
         .map_err(|e| format!("write: {e}"))?;
     // tokio-rustls may keep records it could not write yet: flush sends them.
     stream.flush().await.map_err(|e| format!("flush: {e}"))?;
-    let mut head = Vec::new();
-    loop {
-        let line_start = head.len();
-        let n = stream
-            .read_until(b'\n', &mut head)
-            .await
-            .map_err(|e| format!("read: {e}"))?;
-        if n == 0 {
-            return Err(format!("closed after {} bytes of head", head.len()));
-        }
-        if &head[line_start..] == b"\r\n" {
-            return check_head(&head).map(|()| head);
-        }
-        if head.len() > MAX_HEAD {
-            return Err("head too large".into());
-        }
-    }
+    read_head(stream).await
 }
