@@ -71,6 +71,8 @@
 mod child;
 #[path = "support/env.rs"]
 mod env;
+#[path = "support/figures.rs"]
+mod figures;
 #[path = "support/process.rs"]
 mod process;
 #[path = "support/raw_mio.rs"]
@@ -97,6 +99,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use figures::{median, ms, thousands};
 use process::ServerProcess;
 use sys::ChildUsage;
 use wire::Answer;
@@ -1120,16 +1123,6 @@ fn report_counts(tally: &wire::Tally, header_lines: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn median(values: impl Iterator<Item = Duration>) -> Duration {
-    let mut values: Vec<Duration> = values.collect();
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 /// `a / b` to two places, or `n/a` when `b` is zero (CPU time of a tiny
 /// run can round to nothing).
 fn ratio(a: Duration, b: Duration) -> String {
@@ -1137,25 +1130,4 @@ fn ratio(a: Duration, b: Duration) -> String {
         return "n/a".into();
     }
     format!("{:.2}", a.as_secs_f64() / b.as_secs_f64())
-}
-
-/// `12345.6` as `12,346`.
-fn thousands(value: f64) -> String {
-    if !value.is_finite() {
-        return "n/a".into();
-    }
-    let rounded = value.round();
-    let digits = format!("{}", rounded.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if rounded < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }

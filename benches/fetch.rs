@@ -47,6 +47,8 @@
 mod child;
 #[path = "support/env.rs"]
 mod env;
+#[path = "support/figures.rs"]
+mod figures;
 #[path = "support/ours_fetch.rs"]
 mod ours_fetch;
 #[path = "support/ours_tls_fetch.rs"]
@@ -79,6 +81,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use figures::{median, ms, ratio};
 use process::ServerProcess;
 use wire::Tally;
 
@@ -453,18 +456,4 @@ fn memory_client_role() -> ExitCode {
     println!("failed={}", sample.tally.failed);
     println!("wall_ms={:.1}", ms(sample.wall));
     ExitCode::SUCCESS
-}
-
-fn median(values: impl Iterator<Item = Duration>) -> Duration {
-    let mut values: Vec<Duration> = values.collect();
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
 }

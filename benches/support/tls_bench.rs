@@ -75,6 +75,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::figures::{median, ms, ratio, thousands};
 use crate::tls_server::TlsServerProcess;
 use crate::wire::Tally;
 use crate::{child, env, ours_tls_fetch, sys, tls_certs, tls_server, tokio_tls_fetch};
@@ -1093,47 +1094,12 @@ pub fn client_role() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn median(values: impl Iterator<Item = Duration>) -> Duration {
-    let mut values: Vec<Duration> = values.collect();
-    values.sort();
-    values[values.len() / 2]
-}
-
 fn median_f64(values: impl Iterator<Item = f64>) -> f64 {
     let mut values: Vec<f64> = values.collect();
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
-}
-
-/// `12345.6` as `12,346`.
-fn thousands(value: f64) -> String {
-    if !value.is_finite() {
-        return "n/a".into();
-    }
-    let rounded = value.round();
-    let digits = format!("{}", rounded.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if rounded < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
